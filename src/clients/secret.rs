@@ -1,0 +1,47 @@
+//! A string that must never be printed: API keys and credentials.
+
+use std::fmt;
+
+/// A secret value. Its `Debug` and `Display` print a placeholder, and creating one
+/// registers it with the log redactor, so it cannot leak through a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`.
+    #[must_use]
+    pub fn new(value: String) -> Self {
+        crate::plugin::logging::register_secret(&value);
+        Secret(value)
+    }
+
+    /// The value, for the one place that sends it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("** redacted **")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("** redacted **")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_hide_the_value() {
+        let s = Secret::new("sandbox-app-abcdefabcdefabcdef".into());
+        assert!(!format!("{s:?} {s}").contains("abcdef"));
+        assert_eq!(s.expose(), "sandbox-app-abcdefabcdefabcdef");
+    }
+}

@@ -1,0 +1,16 @@
+//! A Terraform provider that puts a whole AWS Organization under Datadog monitoring.
+//!
+//! Layers, bottom to top: [`plugin`] speaks the Terraform plugin protocol and knows
+//! nothing of Datadog or AWS; [`clients`] wraps the remote APIs behind traits;
+//! [`resources`] maps Terraform's lifecycle onto those APIs; [`provider`] configures
+//! the clients and lists the resources.
+
+pub mod clients;
+pub mod duration;
+pub mod env;
+pub mod plugin;
+pub mod provider;
+pub mod resources;
+
+/// The provider's source address, used in the debug reattach value and the docs.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/orgsync/datadog";

@@ -1,0 +1,26 @@
+//! The Terraform plugin protocol (tfplugin6 over gRPC, started by go-plugin), and
+//! nothing else: this module knows no Datadog and no AWS. A provider plugs in through
+//! the [`Provider`] and [`Resource`] traits and is served by [`serve`].
+
+pub mod convert;
+pub mod diagnostics;
+pub mod handshake;
+pub mod logging;
+pub mod pb;
+pub mod plan;
+pub mod provider;
+pub mod resource;
+pub mod schema;
+mod server;
+mod services;
+pub mod tls;
+mod transport;
+pub mod value;
+
+pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, Severity};
+pub use provider::Provider;
+pub use resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
+pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+pub use value::{Type, Value};
+
+pub use transport::{serve, ServeError, ServeOptions};

@@ -1,0 +1,258 @@
+//! The provider: its configuration, and the clients it hands to every resource.
+
+mod schema;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::datadog::{site_url, DatadogApi, DatadogError, HttpDatadog, SITES};
+use crate::clients::retry::RetryPolicy;
+use crate::clients::secret::Secret;
+use crate::env;
+use crate::plugin::{AttrPath, Diagnostics, Provider, Resource, Schema, Value};
+
+pub use schema::provider_schema;
+
+/// What a configured provider gives its resources.
+#[derive(Debug)]
+pub struct Clients {
+    /// The Datadog API.
+    pub datadog: Arc<dyn DatadogApi>,
+    /// The Datadog site, e.g. `datadoghq.com` (the StackSet template needs it).
+    pub site: String,
+    /// Datadog keys, for the StackSet template's parameters.
+    pub api_key: Secret,
+    /// See `api_key`.
+    pub app_key: Secret,
+}
+
+/// Shared between the provider and its resources: set by ConfigureProvider.
+#[derive(Debug, Default)]
+pub struct ProviderData {
+    state: RwLock<Option<Result<Arc<Clients>, String>>>,
+}
+
+impl ProviderData {
+    /// The configured clients, or an error diagnostic saying why there are none.
+    pub fn clients(&self, diags: &mut Diagnostics) -> Option<Arc<Clients>> {
+        let guard = match self.state.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        match guard.as_ref() {
+            Some(Ok(c)) => Some(Arc::clone(c)),
+            Some(Err(why)) => {
+                diags.error("Provider not configured", why.clone());
+                None
+            }
+            None => {
+                diags.bug("Provider not configured", "a resource was used before ConfigureProvider");
+                None
+            }
+        }
+    }
+
+    /// Installs clients (ConfigureProvider, or a test).
+    pub fn set(&self, clients: Result<Arc<Clients>, String>) {
+        let mut guard = match self.state.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *guard = Some(clients);
+    }
+}
+
+/// The `datadog` provider.
+pub struct DatadogProvider {
+    schema: Schema,
+    data: Arc<ProviderData>,
+    resources: Vec<Arc<dyn Resource>>,
+}
+
+impl std::fmt::Debug for DatadogProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let types: Vec<&str> = self.resources.iter().map(|r| r.type_name()).collect();
+        f.debug_struct("DatadogProvider").field("resources", &types).finish()
+    }
+}
+
+impl Default for DatadogProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DatadogProvider {
+    /// The provider with every resource type.
+    #[must_use]
+    pub fn new() -> Self {
+        let data = Arc::new(ProviderData::default());
+        let resources = crate::resources::all(&data);
+        DatadogProvider { schema: provider_schema(), data, resources }
+    }
+}
+
+fn attr_str(config: &Value, name: &str) -> Option<String> {
+    config.get_attr(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+#[async_trait]
+impl Provider for DatadogProvider {
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn resources(&self) -> &[Arc<dyn Resource>] {
+        &self.resources
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(site) = attr_str(config, "site") {
+            check_site(&site, Some(AttrPath::root("site")), diags);
+        }
+        if let Some(url) = attr_str(config, "api_url") {
+            check_api_url(&url, Some(AttrPath::root("api_url")), diags);
+        }
+        if let Some(n) = config.get_attr("retry_max_attempts").and_then(Value::as_number) {
+            if !n.as_i64().is_some_and(|n| (1..=20).contains(&n)) {
+                diags.error_at(AttrPath::root("retry_max_attempts"), "Invalid retry_max_attempts", "Use a whole number from 1 to 20.");
+            }
+        }
+        if let Some(d) = attr_str(config, "retry_max_backoff") {
+            if let Err(e) = crate::duration::parse(&d) {
+                diags.error_at(AttrPath::root("retry_max_backoff"), "Invalid retry_max_backoff", e);
+            }
+        }
+    }
+
+    async fn configure(&self, config: &Value, _terraform_version: &str, diags: &mut Diagnostics) {
+        if !config.is_wholly_known() {
+            // Terraform configures again with known values before apply.
+            self.data.set(Err(
+                "The provider configuration depends on values that are not known until apply. \
+                 Set the provider's arguments from values known at plan time."
+                    .into(),
+            ));
+            return;
+        }
+        match build_clients(config, diags).await {
+            Some(c) => self.data.set(Ok(c)),
+            None => self.data.set(Err("The provider configuration is invalid; see the errors above.".into())),
+        }
+    }
+}
+
+fn check_site(site: &str, path: Option<AttrPath>, diags: &mut Diagnostics) -> bool {
+    if SITES.contains(&site) {
+        return true;
+    }
+    let detail = format!("{site:?} is not a Datadog site. Use one of: {}.", SITES.join(", "));
+    match path {
+        Some(p) => diags.error_at(p, "Unknown Datadog site", detail),
+        None => diags.error("Unknown Datadog site (DD_SITE)", detail),
+    }
+    false
+}
+
+fn check_api_url(url: &str, path: Option<AttrPath>, diags: &mut Diagnostics) -> bool {
+    let problem = match url::Url::parse(url) {
+        Err(e) => Some(format!("{url:?} is not a URL: {e}.")),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() => {
+            Some(format!("{url:?} must be an http or https URL with a host, e.g. https://api.datadoghq.eu."))
+        }
+        Ok(u) if u.path().trim_end_matches('/').ends_with("/api") => {
+            Some(format!("{url:?} must not end in /api: give the base URL, e.g. https://api.datadoghq.eu."))
+        }
+        Ok(_) => None,
+    };
+    let Some(detail) = problem else { return true };
+    match path {
+        Some(p) => diags.error_at(p, "Invalid Datadog API URL", detail),
+        None => diags.error("Invalid Datadog API URL (DD_HOST)", detail),
+    }
+    false
+}
+
+async fn build_clients(config: &Value, diags: &mut Diagnostics) -> Option<Arc<Clients>> {
+    let api_key = attr_str(config, "api_key").or_else(|| env::first(env::API_KEY));
+    let app_key = attr_str(config, "app_key").or_else(|| env::first(env::APP_KEY));
+    let (api_key, app_key) = match (api_key, app_key) {
+        (Some(a), Some(b)) => (Secret::new(a), Secret::new(b)),
+        (a, b) => {
+            let missing: Vec<&str> = [(a.is_none(), "API key (api_key, or DD_API_KEY / DATADOG_API_KEY)"), (b.is_none(), "application key (app_key, or DD_APP_KEY / DATADOG_APP_KEY)")]
+                .into_iter()
+                .filter_map(|(m, what)| m.then_some(what))
+                .collect();
+            diags.error(
+                "Missing Datadog credentials",
+                format!(
+                    "The provider needs a Datadog {}. Set them in the provider block or export DD_API_KEY and DD_APP_KEY.",
+                    missing.join(" and an ")
+                ),
+            );
+            return None;
+        }
+    };
+    let site = attr_str(config, "site").or_else(|| env::first(env::SITE)).unwrap_or_else(|| "datadoghq.com".into());
+    let site_from_env = attr_str(config, "site").is_none();
+    if !check_site(&site, (!site_from_env).then(|| AttrPath::root("site")), diags) {
+        return None;
+    }
+    let url_from_config = attr_str(config, "api_url");
+    let base = match url_from_config.clone().or_else(|| env::first(env::API_URL)) {
+        Some(u) => {
+            if !check_api_url(&u, url_from_config.is_some().then(|| AttrPath::root("api_url")), diags) {
+                return None;
+            }
+            u
+        }
+        None => site_url(&site),
+    };
+    let mut retry = RetryPolicy::default();
+    if let Some(n) = config.get_attr("retry_max_attempts").and_then(Value::as_number).and_then(|n| n.as_i64()) {
+        retry.max_attempts = u32::try_from(n.clamp(1, 20)).unwrap_or(5);
+    }
+    if let Some(d) = attr_str(config, "retry_max_backoff").and_then(|d| crate::duration::parse(&d).ok()) {
+        retry.max_backoff = d;
+    }
+    let client = match HttpDatadog::new(&base, api_key.clone(), app_key.clone(), retry) {
+        Ok(c) => c,
+        Err(e) => {
+            diags.error("Cannot create the Datadog client", e.to_string());
+            return None;
+        }
+    };
+    let validate = config.get_attr("validate").and_then(Value::as_bool).unwrap_or(true);
+    if validate {
+        let cancel = CancellationToken::new();
+        let checked = tokio::time::timeout(Duration::from_secs(120), client.validate_api_key(&cancel)).await;
+        match checked {
+            Ok(Ok(())) => {}
+            Ok(Err(e @ DatadogError::Http { status: 403, .. })) => {
+                diags.error(
+                    "Invalid Datadog API key",
+                    format!(
+                        "Datadog at {base} refused the API key ({e}). Check api_key (or DD_API_KEY) and the site, \
+                         or set validate = false to skip this check."
+                    ),
+                );
+                return None;
+            }
+            Ok(Err(e)) => {
+                diags.error(
+                    "Cannot validate the Datadog API key",
+                    format!("Checking the API key at {base} failed: {e}. Set validate = false to skip this check."),
+                );
+                return None;
+            }
+            Err(_) => {
+                diags.error("Cannot validate the Datadog API key", format!("Datadog at {base} did not answer within 120s."));
+                return None;
+            }
+        }
+    }
+    Some(Arc::new(Clients { datadog: Arc::new(client), site, api_key, app_key }))
+}

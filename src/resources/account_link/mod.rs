@@ -1,0 +1,299 @@
+//! `datadog_aws_account_link`: one AWS account's integration in Datadog.
+//!
+//! Owns one Datadog AWS account config (v2 API). Its id is the config UUID. Import by
+//! AWS account id (`123456789012`) or by config UUID. The StackSet template's own
+//! stack registers each account it deploys to, so create adopts an existing config for
+//! the same AWS account instead of failing on a duplicate.
+
+mod model;
+mod schema;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clients::datadog::{AccountConfig, DatadogApi, DatadogError};
+use crate::plugin::{ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
+use crate::provider::ProviderData;
+
+pub use model::Link;
+
+/// The resource type.
+#[derive(Debug)]
+pub struct AccountLink {
+    schema: Schema,
+    data: Arc<ProviderData>,
+}
+
+impl AccountLink {
+    /// A link type using the provider's clients.
+    #[must_use]
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        AccountLink { schema: schema::schema(), data }
+    }
+}
+
+/// Why an operation failed, said once in a diagnostic.
+#[derive(Debug, thiserror::Error)]
+enum LinkError {
+    #[error("Datadog answered: {0}")]
+    Datadog(#[from] DatadogError),
+    #[error("timed out after {0:?}; raise timeouts.{1} if Datadog is slow")]
+    Timeout(Duration, &'static str),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+fn timeout(link: &Link, op: &'static str, default: Duration) -> Duration {
+    link.timeouts
+        .get_attr(op)
+        .and_then(Value::as_str)
+        .and_then(|t| crate::duration::parse(t).ok())
+        .unwrap_or(default)
+}
+
+async fn bounded<T>(limit: Duration, op: &'static str, f: impl std::future::Future<Output = Result<T, LinkError>>) -> Result<T, LinkError> {
+    tokio::time::timeout(limit, f).await.unwrap_or(Err(LinkError::Timeout(limit, op)))
+}
+
+/// The one config of `account` in `partition`, if Datadog has it.
+async fn find_by_account(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<Option<AccountConfig>, LinkError> {
+    let found = dd.list_accounts(Some(&link.aws_account_id), &ctx.cancel).await?;
+    let mut matching: Vec<AccountConfig> = found
+        .into_iter()
+        .filter(|a| a.attributes.aws_account_id == link.aws_account_id && a.attributes.aws_partition == link.aws_partition)
+        .collect();
+    match matching.len() {
+        0 => Ok(None),
+        1 => Ok(matching.pop()),
+        n => Err(LinkError::Conflict(format!(
+            "Datadog has {n} configs for AWS account {}; remove the extra ones in Datadog, then import the one to keep",
+            link.aws_account_id
+        ))),
+    }
+}
+
+/// Polls for the account the StackSet's stack registers (the guide's "Done" step).
+async fn wait_for_registration(dd: &dyn DatadogApi, link: &Link, wait: Duration, ctx: &CallCtx) -> Result<Option<AccountConfig>, LinkError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let interval = crate::env::poll_interval(Duration::from_secs(10));
+    tracing::info!(account = %link.aws_account_id, wait_s = wait.as_secs(), "waiting for the account to be registered in Datadog");
+    loop {
+        if let Some(found) = find_by_account(dd, link, ctx).await? {
+            return Ok(Some(found));
+        }
+        if tokio::time::Instant::now() + interval > deadline {
+            return Ok(None);
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = ctx.cancel.cancelled() => return Err(DatadogError::Cancelled.into()),
+        }
+    }
+}
+
+/// Takes over an existing config: our settings replace its own, its external id stays.
+async fn adopt(dd: &dyn DatadogApi, link: &Link, found: AccountConfig, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
+    tracing::info!(account = %link.aws_account_id, id = %found.id, "adopting the account Datadog already has");
+    let mut ours = link.clone();
+    ours.external_id = found.attributes.auth_config.as_ref().and_then(|a| a.external_id.clone());
+    if found.attributes.auth_config.as_ref().is_some_and(|a| a.access_key_id.is_some()) {
+        return Err(LinkError::Conflict(format!(
+            "AWS account {} is integrated in Datadog with access keys, not a role; Datadog cannot switch it to role \
+             auth in place. Remove it in Datadog first, or set adopt_existing = false and import it elsewhere",
+            link.aws_account_id
+        )));
+    }
+    Ok(dd.update_account(&found.id, &ours.expand(), &ctx.cancel).await?)
+}
+
+async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
+    if link.adopt_existing {
+        let mut found = find_by_account(dd, link, ctx).await?;
+        let wait = crate::duration::parse(&link.wait_for_registration).unwrap_or_default();
+        if found.is_none() && !wait.is_zero() {
+            found = wait_for_registration(dd, link, wait, ctx).await?;
+        }
+        if let Some(found) = found {
+            return adopt(dd, link, found, ctx).await;
+        }
+    }
+    let mut fresh = link.clone();
+    // Datadog issues the external id; we never invent one.
+    fresh.external_id = None;
+    match dd.create_account(&fresh.expand(), &ctx.cancel).await {
+        Ok(created) => Ok(created),
+        Err(DatadogError::Http { status: 409, message, .. }) => {
+            if !link.adopt_existing {
+                return Err(LinkError::Conflict(format!(
+                    "AWS account {} is already integrated in Datadog ({message}). Set adopt_existing = true to take it over, \
+                     or import it: terraform import <address> {}",
+                    link.aws_account_id, link.aws_account_id
+                )));
+            }
+            // Registered by someone else between our lookup and our POST (or our own
+            // POST that timed out and was retried): adopt it.
+            match find_by_account(dd, link, ctx).await? {
+                Some(found) => adopt(dd, link, found, ctx).await,
+                None => Err(LinkError::Conflict(format!("Datadog said AWS account {} exists ({message}) but does not list it", link.aws_account_id))),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The state after a write: what Datadog answered, in our shape.
+fn new_state(remote: &AccountConfig, local: &Link) -> Value {
+    let mut link = Link::flatten(remote, local);
+    link.align_tag_filters(local);
+    link.to_value()
+}
+
+#[async_trait]
+impl Resource for AccountLink {
+    fn type_name(&self) -> &'static str {
+        "datadog_aws_account_link"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate::validate(config, diags);
+    }
+
+    async fn modify_plan(&self, _ctx: &CallCtx, change: &mut PlanChange<'_>, _diags: &mut Diagnostics) {
+        // The role ARN follows from three planned values; say it when they are known.
+        let p = &change.planned;
+        let part = |n| p.get_attr(n).and_then(Value::as_str).map(str::to_owned);
+        let arn = match (part("aws_partition"), part("aws_account_id"), part("role_name")) {
+            (Some(partition), Some(account), Some(role)) => Value::String(model::role_arn(&partition, &account, &role)),
+            _ => Value::Unknown,
+        };
+        if let Value::Object(attrs) = &mut change.planned {
+            attrs.insert("role_arn".into(), arn);
+        }
+    }
+
+    async fn create(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        let clients = self.data.clients(diags)?;
+        let link = Link::from_value(req.planned);
+        let limit = timeout(&link, "create", Duration::from_secs(20 * 60));
+        match bounded(limit, "create", create_link(clients.datadog.as_ref(), &link, ctx)).await {
+            Ok(remote) => Some(new_state(&remote, &link)),
+            Err(e) => {
+                diags.error(format!("creating Datadog AWS account link (account {})", link.aws_account_id), e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &CallCtx, state: Value, _private: &mut Private, diags: &mut Diagnostics) -> Option<Value> {
+        let clients = self.data.clients(diags)?;
+        let local = Link::from_value(&state);
+        let Some(id) = local.id.clone() else { return Some(state) };
+        let limit = timeout(&local, "read", Duration::from_secs(5 * 60));
+        let got = bounded(limit, "read", async { Ok(clients.datadog.get_account(&id, &ctx.cancel).await?) }).await;
+        match got {
+            Ok(remote) => Some(new_state(&remote, &local)),
+            Err(LinkError::Datadog(DatadogError::NotFound { .. })) => {
+                diags.warning(
+                    format!("Datadog AWS account link for account {} is gone", local.aws_account_id),
+                    format!("Datadog no longer has account config {id}; it was removed outside Terraform and will be created again."),
+                );
+                None
+            }
+            Err(e) => {
+                diags.error(format!("reading Datadog AWS account link (account {}, id {id})", local.aws_account_id), e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn update(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        let clients = self.data.clients(diags)?;
+        let prior = Link::from_value(req.prior);
+        let mut link = Link::from_value(req.planned);
+        link.id = prior.id.clone();
+        link.external_id = prior.external_id.clone();
+        let Some(id) = link.id.clone() else {
+            diags.bug("updating Datadog AWS account link", "the prior state has no id");
+            return None;
+        };
+        let limit = timeout(&link, "update", Duration::from_secs(10 * 60));
+        let result = bounded(limit, "update", async { Ok(clients.datadog.update_account(&id, &link.expand(), &ctx.cancel).await?) }).await;
+        match result {
+            Ok(remote) => Some(new_state(&remote, &link)),
+            Err(e) => {
+                diags.error(format!("updating Datadog AWS account link (account {}, id {id})", link.aws_account_id), e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn delete(&self, ctx: &CallCtx, prior: &Value, _private: &Private, diags: &mut Diagnostics) {
+        let Some(clients) = self.data.clients(diags) else { return };
+        let link = Link::from_value(prior);
+        let Some(id) = link.id.clone() else { return };
+        let limit = timeout(&link, "delete", Duration::from_secs(10 * 60));
+        match bounded(limit, "delete", async { Ok(clients.datadog.delete_account(&id, &ctx.cancel).await?) }).await {
+            Ok(()) | Err(LinkError::Datadog(DatadogError::NotFound { .. })) => {}
+            Err(e) => diags.error(format!("deleting Datadog AWS account link (account {}, id {id})", link.aws_account_id), e.to_string()),
+        }
+    }
+
+    async fn import(&self, ctx: &CallCtx, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        let clients = self.data.clients(diags)?;
+        let dd = clients.datadog.as_ref();
+        let defaults = model::import_defaults();
+        let found = if validate::is_account_id(id) {
+            let mut wanted = defaults.clone();
+            wanted.aws_account_id = id.to_owned();
+            // The partition is not part of an account-id import: take the only config.
+            match dd.list_accounts(Some(id), &ctx.cancel).await {
+                Ok(mut list) if list.len() == 1 => list.pop(),
+                Ok(list) if list.is_empty() => {
+                    diags.error(format!("importing Datadog AWS account link (account {id})"), "Datadog has no AWS account config for this account.");
+                    return None;
+                }
+                Ok(list) => {
+                    let ids: Vec<String> = list.iter().map(|a| format!("{} ({})", a.id, a.attributes.aws_partition)).collect();
+                    diags.error(
+                        format!("importing Datadog AWS account link (account {id})"),
+                        format!("Datadog has several configs for this account: {}. Import one by its UUID.", ids.join(", ")),
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    diags.error(format!("importing Datadog AWS account link (account {id})"), format!("Datadog answered: {e}"));
+                    return None;
+                }
+            }
+        } else if uuid::Uuid::parse_str(id).is_ok() {
+            match dd.get_account(id, &ctx.cancel).await {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    diags.error(format!("importing Datadog AWS account link (config {id})"), format!("Datadog answered: {e}"));
+                    return None;
+                }
+            }
+        } else {
+            diags.error(
+                "Invalid import ID",
+                format!(
+                    "{id:?} is neither an AWS account ID nor a Datadog account config UUID. Accepted forms:\n\
+                     - the 12-digit AWS account ID, e.g. 123456789012\n\
+                     - the Datadog account config UUID, e.g. 7d7c4a07-2c8f-4c4f-9b38-2f3b1f0c2f5e"
+                ),
+            );
+            return None;
+        };
+        found.map(|remote| new_state(&remote, &defaults))
+    }
+}
+
+#[cfg(test)]
+mod tests;

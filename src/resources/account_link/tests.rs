@@ -1,0 +1,233 @@
+//! Create, adopt, read, update, delete and import against an in-memory Datadog.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::clients::datadog::model::AuthConfig;
+use crate::clients::datadog::AccountAttributes;
+use crate::clients::secret::Secret;
+use crate::plugin::plan::{object, plan_from_schema};
+use crate::provider::Clients;
+
+/// Keeps configs in a map; answers like Datadog for the calls the link makes.
+#[derive(Debug, Default)]
+struct MemoryDatadog {
+    accounts: Mutex<BTreeMap<String, AccountAttributes>>,
+    calls: Mutex<Vec<String>>,
+}
+
+impl MemoryDatadog {
+    fn log(&self, call: String) {
+        self.calls.lock().expect("lock").push(call);
+    }
+    fn insert(&self, id: &str, attrs: AccountAttributes) {
+        self.accounts.lock().expect("lock").insert(id.to_owned(), attrs);
+    }
+}
+
+#[async_trait]
+impl DatadogApi for MemoryDatadog {
+    async fn validate_api_key(&self, _: &CancellationToken) -> Result<(), DatadogError> {
+        Ok(())
+    }
+    async fn list_accounts(&self, id: Option<&str>, _: &CancellationToken) -> Result<Vec<AccountConfig>, DatadogError> {
+        self.log("list".into());
+        Ok(self
+            .accounts
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(_, a)| id.is_none_or(|id| a.aws_account_id == id))
+            .map(|(k, a)| AccountConfig { id: k.clone(), attributes: a.clone() })
+            .collect())
+    }
+    async fn get_account(&self, id: &str, _: &CancellationToken) -> Result<AccountConfig, DatadogError> {
+        self.log(format!("get {id}"));
+        self.accounts
+            .lock()
+            .expect("lock")
+            .get(id)
+            .map(|a| AccountConfig { id: id.to_owned(), attributes: a.clone() })
+            .ok_or(DatadogError::NotFound { message: "Account not found".into() })
+    }
+    async fn create_account(&self, attrs: &AccountAttributes, _: &CancellationToken) -> Result<AccountConfig, DatadogError> {
+        self.log("create".into());
+        if self.accounts.lock().expect("lock").values().any(|a| a.aws_account_id == attrs.aws_account_id) {
+            return Err(DatadogError::Http { status: 409, message: "Account already exists".into(), retry_after: None });
+        }
+        let mut stored = attrs.clone();
+        stored.auth_config = Some(AuthConfig {
+            role_name: attrs.auth_config.as_ref().and_then(|a| a.role_name.clone()),
+            external_id: Some("0123456789abcdef0123456789abcdef".into()),
+            access_key_id: None,
+        });
+        let id = uuid::Uuid::new_v4().to_string();
+        self.insert(&id, stored.clone());
+        Ok(AccountConfig { id, attributes: stored })
+    }
+    async fn update_account(&self, id: &str, attrs: &AccountAttributes, _: &CancellationToken) -> Result<AccountConfig, DatadogError> {
+        self.log(format!("update {id}"));
+        let mut map = self.accounts.lock().expect("lock");
+        let Some(existing) = map.get_mut(id) else { return Err(DatadogError::NotFound { message: String::new() }) };
+        let external = existing.auth_config.as_ref().and_then(|a| a.external_id.clone());
+        *existing = attrs.clone();
+        if let Some(auth) = existing.auth_config.as_mut() {
+            auth.external_id = auth.external_id.clone().or(external);
+        }
+        Ok(AccountConfig { id: id.to_owned(), attributes: existing.clone() })
+    }
+    async fn delete_account(&self, id: &str, _: &CancellationToken) -> Result<(), DatadogError> {
+        self.log(format!("delete {id}"));
+        self.accounts.lock().expect("lock").remove(id).map(|_| ()).ok_or(DatadogError::NotFound { message: String::new() })
+    }
+}
+
+fn resource_with(dd: Arc<MemoryDatadog>) -> AccountLink {
+    let data = Arc::new(ProviderData::default());
+    data.set(Ok(Arc::new(Clients {
+        datadog: dd,
+        site: "datadoghq.com".into(),
+        api_key: Secret::new("test-api-key-0000000000".into()),
+        app_key: Secret::new("test-app-key-0000000000".into()),
+    })));
+    AccountLink::new(data)
+}
+
+fn ctx() -> CallCtx {
+    CallCtx { cancel: CancellationToken::new() }
+}
+
+/// A configuration with only `aws_account_id` set (and whatever `extra` adds).
+fn config(account: &str, extra: &[(&str, Value)]) -> Value {
+    let ty = schema::schema().value_type();
+    let Type::Object { attrs, .. } = ty else { panic!("object") };
+    let mut v: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+    v.insert("aws_account_id".into(), Value::String(account.into()));
+    for (k, val) in extra {
+        v.insert((*k).to_owned(), val.clone());
+    }
+    Value::Object(v)
+}
+
+use crate::plugin::Type;
+
+async fn plan_and_create(r: &AccountLink, cfg: &Value) -> (Value, Diagnostics) {
+    let planned = plan_from_schema(&r.schema().block, &Value::Null, cfg.clone(), cfg);
+    let mut change = PlanChange { prior: &Value::Null, config: cfg, planned, requires_replace: vec![], private: Private::new() };
+    let mut diags = Diagnostics::new();
+    r.modify_plan(&ctx(), &mut change, &mut diags).await;
+    let planned = change.planned;
+    let mut private = Private::new();
+    let state = r
+        .create(&ctx(), ApplyRequest { prior: &Value::Null, planned: &planned, config: cfg, private: &mut private }, &mut diags)
+        .await
+        .unwrap_or(Value::Null);
+    (state, diags)
+}
+
+#[tokio::test]
+async fn create_posts_once_and_state_reads_back_equal() {
+    let dd = Arc::new(MemoryDatadog::default());
+    let r = resource_with(Arc::clone(&dd));
+    let (state, diags) = plan_and_create(&r, &config("123456789012", &[])).await;
+    assert!(!diags.has_errors(), "{diags:?}");
+    assert_eq!(state.get_attr("external_id").and_then(Value::as_str), Some("0123456789abcdef0123456789abcdef"));
+    assert_eq!(
+        state.get_attr("role_arn").and_then(Value::as_str),
+        Some("arn:aws:iam::123456789012:role/DatadogIntegrationRole")
+    );
+    let mut d = Diagnostics::new();
+    let read = r.read(&ctx(), state.clone(), &mut Private::new(), &mut d).await.unwrap_or(Value::Null);
+    assert!(read.semantically_equal(&state), "refresh changed the state:\n{read:?}\n{state:?}");
+    assert_eq!(dd.calls.lock().expect("lock").iter().filter(|c| *c == "create").count(), 1);
+}
+
+#[tokio::test]
+async fn create_adopts_a_registered_account_and_keeps_its_external_id() {
+    let dd = Arc::new(MemoryDatadog::default());
+    dd.insert(
+        "11111111-1111-4111-8111-111111111111",
+        AccountAttributes {
+            aws_account_id: "123456789012".into(),
+            aws_partition: "aws".into(),
+            account_tags: Some(vec!["aws_account:123456789012".into()]),
+            auth_config: Some(AuthConfig { role_name: Some("DatadogIntegrationRole".into()), external_id: Some("feedfeedfeedfeedfeedfeedfeedfeed".into()), access_key_id: None }),
+            ..Default::default()
+        },
+    );
+    let r = resource_with(Arc::clone(&dd));
+    let (state, diags) = plan_and_create(&r, &config("123456789012", &[])).await;
+    assert!(!diags.has_errors(), "{diags:?}");
+    assert_eq!(state.get_attr("id").and_then(Value::as_str), Some("11111111-1111-4111-8111-111111111111"));
+    assert_eq!(state.get_attr("external_id").and_then(Value::as_str), Some("feedfeedfeedfeedfeedfeedfeedfeed"));
+    // Unmanaged tags are left as Datadog has them.
+    assert_eq!(state.get_attr("account_tags"), Some(&Value::Set(vec![Value::String("aws_account:123456789012".into())])));
+    assert!(!dd.calls.lock().expect("lock").iter().any(|c| c == "create"));
+}
+
+#[tokio::test]
+async fn without_adoption_a_duplicate_is_a_clear_error() {
+    let dd = Arc::new(MemoryDatadog::default());
+    let r = resource_with(Arc::clone(&dd));
+    let _ = plan_and_create(&r, &config("123456789012", &[])).await;
+    let (_, diags) = plan_and_create(&r, &config("123456789012", &[("adopt_existing", Value::Bool(false))])).await;
+    assert!(diags.has_errors());
+    let text = format!("{diags:?}");
+    assert!(text.contains("123456789012") && text.contains("adopt_existing"), "{text}");
+}
+
+#[tokio::test]
+async fn read_of_a_deleted_config_drops_it_from_state() {
+    let dd = Arc::new(MemoryDatadog::default());
+    let r = resource_with(Arc::clone(&dd));
+    let (state, _) = plan_and_create(&r, &config("123456789012", &[])).await;
+    let id = state.get_attr("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    dd.accounts.lock().expect("lock").remove(&id);
+    let mut d = Diagnostics::new();
+    assert!(r.read(&ctx(), state, &mut Private::new(), &mut d).await.is_none());
+    assert!(!d.has_errors());
+}
+
+#[tokio::test]
+async fn import_by_account_id_and_by_uuid_give_the_same_state() {
+    let dd = Arc::new(MemoryDatadog::default());
+    let r = resource_with(Arc::clone(&dd));
+    let (state, _) = plan_and_create(&r, &config("123456789012", &[])).await;
+    let id = state.get_attr("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let mut d = Diagnostics::new();
+    let by_account = r.import(&ctx(), "123456789012", &mut d).await.unwrap_or(Value::Null);
+    let by_uuid = r.import(&ctx(), &id, &mut d).await.unwrap_or(Value::Null);
+    assert!(!d.has_errors(), "{d:?}");
+    assert!(by_account.semantically_equal(&by_uuid));
+    assert!(by_account.semantically_equal(&state), "{by_account:?}\n{state:?}");
+    r.import(&ctx(), "not-an-id", &mut d).await;
+    assert!(format!("{d:?}").contains("Accepted forms"));
+}
+
+#[tokio::test]
+async fn update_sends_the_full_object_with_the_stored_external_id() {
+    let dd = Arc::new(MemoryDatadog::default());
+    let r = resource_with(Arc::clone(&dd));
+    let (prior, _) = plan_and_create(&r, &config("123456789012", &[])).await;
+    let cfg = config("123456789012", &[("account_tags", Value::Set(vec![Value::String("team:platform".into())]))]);
+    let mut proposed = cfg.clone();
+    if let (Value::Object(p), Value::Object(s)) = (&mut proposed, &prior) {
+        for k in ["id", "external_id", "role_arn"] {
+            p.insert(k.into(), s[k].clone());
+        }
+    }
+    let planned = plan_from_schema(&r.schema().block, &prior, proposed, &cfg);
+    let mut d = Diagnostics::new();
+    let state = r
+        .update(&ctx(), ApplyRequest { prior: &prior, planned: &planned, config: &cfg, private: &mut Private::new() }, &mut d)
+        .await
+        .unwrap_or(Value::Null);
+    assert!(!d.has_errors(), "{d:?}");
+    assert_eq!(state.get_attr("external_id"), prior.get_attr("external_id"));
+    assert_eq!(state.get_attr("account_tags"), Some(&Value::Set(vec![Value::String("team:platform".into())])));
+    let _ = object([]);
+}

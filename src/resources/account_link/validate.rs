@@ -1,0 +1,146 @@
+//! Configuration checks made at `validate`, before any API call. Unknown values pass.
+
+use crate::plugin::{AttrPath, Diagnostics, Value};
+
+const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
+
+fn known_str<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get_attr(name).and_then(Value::as_str)
+}
+
+/// Every rule of the link's configuration.
+pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
+    if let Some(id) = known_str(config, "aws_account_id") {
+        if !is_account_id(id) {
+            diags.error_at(
+                AttrPath::root("aws_account_id"),
+                "Invalid AWS account ID",
+                format!("{id:?} is not an AWS account ID: use the 12 digits, e.g. \"123456789012\"."),
+            );
+        }
+    }
+    if let Some(p) = known_str(config, "aws_partition") {
+        if !PARTITIONS.contains(&p) {
+            diags.error_at(
+                AttrPath::root("aws_partition"),
+                "Invalid AWS partition",
+                format!("{p:?} is not an AWS partition: use one of {}.", PARTITIONS.join(", ")),
+            );
+        }
+    }
+    if let Some(r) = known_str(config, "role_name") {
+        let ok = (1..=64).contains(&r.len()) && r.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+        if !ok {
+            diags.error_at(
+                AttrPath::root("role_name"),
+                "Invalid IAM role name",
+                format!("{r:?} is not an IAM role name: 1 to 64 letters, digits and +=,.@_- characters."),
+            );
+        }
+    }
+    if let Some(Value::Set(regions)) = config.get_attr("aws_regions") {
+        if regions.is_empty() {
+            diags.error_at(
+                AttrPath::root("aws_regions"),
+                "No regions",
+                "An empty aws_regions would collect nothing. Leave it unset to collect from every region.",
+            );
+        }
+        for r in regions.iter().filter_map(Value::as_str) {
+            if !is_region(r) {
+                diags.error_at(AttrPath::root("aws_regions"), "Invalid AWS region", format!("{r:?} is not an AWS region name such as \"us-east-1\"."));
+            }
+        }
+    }
+    if let Some(ns) = config.get_attr("metrics").and_then(|m| m.get_attr("namespace_filters")) {
+        if ns.is_known() && !ns.is_null() {
+            let inc = ns.get_attr("include_only").unwrap_or(&Value::Null);
+            let exc = ns.get_attr("exclude_only").unwrap_or(&Value::Null);
+            let path = AttrPath::root("metrics").attr("namespace_filters");
+            match (inc.is_null(), exc.is_null()) {
+                (false, false) => diags.error_at(
+                    path,
+                    "Conflicting namespace filters",
+                    "Set either include_only or exclude_only, not both: Datadog keeps one kind of filter per account.",
+                ),
+                (true, true) => diags.error_at(
+                    path,
+                    "Empty namespace filters",
+                    "Set include_only or exclude_only, or remove namespace_filters to keep Datadog's default exclusions.",
+                ),
+                _ => {}
+            }
+        }
+    }
+    if let Some(res) = config.get_attr("resources") {
+        let cspm = res.get_attr("cloud_security_posture_management").and_then(Value::as_bool);
+        let extended = res.get_attr("extended_collection").and_then(Value::as_bool);
+        if cspm == Some(true) && extended == Some(false) {
+            diags.error_at(
+                AttrPath::root("resources").attr("cloud_security_posture_management"),
+                "CSPM needs resource collection",
+                "Cloud Security Posture Management reads the collected resources: set extended_collection = true, or turn CSPM off.",
+            );
+        }
+    }
+    if let Some(lambdas) = config.get_attr("logs").and_then(|l| l.get_attr("lambda_forwarder")).and_then(|f| f.get_attr("lambdas")) {
+        if let Value::Set(items) = lambdas {
+            for arn in items.iter().filter_map(Value::as_str) {
+                if !(arn.starts_with("arn:") && arn.contains(":lambda:")) {
+                    diags.error_at(
+                        AttrPath::root("logs").attr("lambda_forwarder").attr("lambdas"),
+                        "Invalid Lambda ARN",
+                        format!("{arn:?} is not a Lambda function ARN such as \"arn:aws:lambda:us-east-1:123456789012:function:datadog-forwarder\"."),
+                    );
+                }
+            }
+        }
+    }
+    check_duration(config.get_attr("wait_for_registration"), AttrPath::root("wait_for_registration"), diags);
+    if let Some(t) = config.get_attr("timeouts") {
+        for op in ["create", "update", "delete", "read"] {
+            check_duration(t.get_attr(op), AttrPath::root("timeouts").attr(op), diags);
+        }
+    }
+}
+
+fn check_duration(v: Option<&Value>, path: AttrPath, diags: &mut Diagnostics) {
+    if let Some(text) = v.and_then(Value::as_str) {
+        if let Err(e) = crate::duration::parse(text) {
+            diags.error_at(path, "Invalid duration", e);
+        }
+    }
+}
+
+/// 12 digits.
+#[must_use]
+pub(super) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().take(parts.len() - 1).all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_and_regions() {
+        assert!(is_account_id("123456789012"));
+        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+            assert!(!is_account_id(bad), "{bad}");
+        }
+        for good in ["us-east-1", "ap-southeast-2", "us-gov-west-1", "eu-central-1"] {
+            assert!(is_region(good), "{good}");
+        }
+        for bad in ["us-east", "useast1", "US-EAST-1", "us--1"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Resource types, one module each, all written against [`crate::plugin::Resource`].
+
+pub mod account_link;
+
+use std::sync::Arc;
+
+use crate::plugin::Resource;
+use crate::provider::ProviderData;
+
+/// Every resource type of the provider, sharing the provider's configured clients.
+#[must_use]
+pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
+    vec![Arc::new(account_link::AccountLink::new(Arc::clone(data)))]
+}
