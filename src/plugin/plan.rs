@@ -193,6 +193,7 @@ mod tests {
             m.insert("id".into(), s("u-1"));
             m.insert("external_id".into(), s("e"));
             m.insert("role".into(), s("DatadogIntegrationRole"));
+            m.insert("metrics".into(), prior.get_attr("metrics").cloned().unwrap_or(Value::Null));
         }
         let planned = plan_from_schema(&block(), &prior, proposed, &cfg);
         assert!(planned.semantically_equal(&prior), "{planned:?}");

@@ -74,7 +74,12 @@ impl DatadogApi for MemoryDatadog {
         let mut map = self.accounts.lock().expect("lock");
         let Some(existing) = map.get_mut(id) else { return Err(DatadogError::NotFound { message: String::new() }) };
         let external = existing.auth_config.as_ref().and_then(|a| a.external_id.clone());
+        // Datadog merges a PATCH: what is left out keeps its stored value.
+        let tags = existing.account_tags.clone();
         *existing = attrs.clone();
+        if existing.account_tags.is_none() {
+            existing.account_tags = tags;
+        }
         if let Some(auth) = existing.auth_config.as_mut() {
             auth.external_id = auth.external_id.clone().or(external);
         }
