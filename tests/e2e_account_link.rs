@@ -69,14 +69,14 @@ fn lifecycle(tf: &Terraform, sb: &Sandbox) -> anyhow::Result<()> {
 /// Create, an empty second plan, and destroy, with the pinned Terraform.
 #[test]
 fn e2e_create_then_plan_is_empty_then_destroy_leaves_nothing() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     lifecycle(&Terraform::pinned(&sb)?, &sb)
 }
 
 /// The same lifecycle with the `terraform` on PATH (1.11 on these machines).
 #[test]
 fn e2e_lifecycle_with_the_terraform_on_path() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let Some(tf) = Terraform::from_path(&sb) else {
         eprintln!("skipping: no terraform on PATH with a version other than the pinned one");
         return Ok(());
@@ -87,7 +87,7 @@ fn e2e_lifecycle_with_the_terraform_on_path() -> anyhow::Result<()> {
 /// Changes made in Datadog show as an in-place update, and apply restores them.
 #[test]
 fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
@@ -115,7 +115,7 @@ fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
 /// A config deleted in Datadog leaves state, and the next apply creates it again.
 #[test]
 fn e2e_deleted_in_datadog_is_recreated() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
@@ -133,7 +133,7 @@ fn e2e_deleted_in_datadog_is_recreated() -> anyhow::Result<()> {
 /// and keeps the external id its IAM role trusts.
 #[test]
 fn e2e_pre_registered_account_is_adopted_without_duplicate() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let registered = json!({"data": {"type": "account", "attributes": {
         "aws_account_id": ACCOUNT_B, "aws_partition": "aws",
         "account_tags": [format!("aws_account:{ACCOUNT_B}")],
@@ -159,7 +159,7 @@ fn e2e_pre_registered_account_is_adopted_without_duplicate() -> anyhow::Result<(
 /// the next plan is empty both ways.
 #[test]
 fn e2e_import_by_account_id_and_by_uuid_then_plan_is_empty() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let owner = Terraform::pinned(&sb)?;
     owner.write_main_tf(&two_links())?;
     owner.apply()?;
@@ -188,7 +188,7 @@ fn e2e_import_by_account_id_and_by_uuid_then_plan_is_empty() -> anyhow::Result<(
 /// converges with no duplicate account.
 #[test]
 fn e2e_throttling_and_server_errors_converge() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let dd = fake_datadog_admin(&sb);
     dd.admin_post(
         "faults",
@@ -213,7 +213,7 @@ fn e2e_throttling_and_server_errors_converge() -> anyhow::Result<()> {
 /// Wrong keys: one clear error naming the problem, at configure time.
 #[test]
 fn e2e_wrong_api_key_is_a_clear_error() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?.with_env("DD_API_KEY", "wrong-key-0000000000000000000000000000");
     tf.write_main_tf(&two_links())?;
     let out = tf.run(&["plan", "-input=false", "-no-color"])?;
@@ -230,7 +230,7 @@ fn e2e_wrong_api_key_is_a_clear_error() -> anyhow::Result<()> {
 /// Bad input is refused by `terraform validate`, with the attribute's line.
 #[test]
 fn e2e_validate_refuses_bad_input_with_attribute_paths() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&format!(
         r#"{REQUIRED_PROVIDERS}
@@ -276,7 +276,7 @@ resource "datadog_aws_account_link" "both_filters" {{
 /// are marked sensitive.
 #[test]
 fn e2e_schema_is_served_to_terraform() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&format!("{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n"))?;
     let schema = tf.run_ok(&["providers", "schema", "-json"])?.json()?;
@@ -293,7 +293,7 @@ fn e2e_schema_is_served_to_terraform() -> anyhow::Result<()> {
 /// Keys never reach state, plan JSON, show JSON or provider logs at TRACE.
 #[test]
 fn e2e_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
-    let sb = Sandbox::start()?;
+    let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?.with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&two_links())?;
     let mut artefacts = String::new();

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::clients::aws::{load_sdk_config, AssumeRole, AwsSettings, Organization, SdkAws, StackSets};
 use crate::clients::datadog::{site_url, DatadogApi, DatadogError, HttpDatadog, SITES};
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret::Secret;
@@ -27,25 +28,65 @@ pub struct Clients {
     pub api_key: Secret,
     /// See `api_key`.
     pub app_key: Secret,
+    /// How to reach AWS.
+    pub aws_settings: AwsSettings,
+    /// Built on first use: plans of configurations without a StackSet never load AWS
+    /// credentials.
+    pub aws: tokio::sync::OnceCell<AwsClients>,
+}
+
+/// The AWS clients of the StackSet resource.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    /// CloudFormation StackSets.
+    pub stack_sets: Arc<dyn StackSets>,
+    /// Organizations.
+    pub organization: Arc<dyn Organization>,
+}
+
+impl Clients {
+    /// The AWS clients, loading the SDK configuration the first time.
+    pub async fn aws(&self) -> &AwsClients {
+        self.aws
+            .get_or_init(|| async {
+                let config = load_sdk_config(&self.aws_settings).await;
+                let retry = RetryPolicy { max_attempts: 30, base: Duration::from_secs(1), max_backoff: Duration::from_secs(20) };
+                let sdk = Arc::new(SdkAws::new(&config, &self.aws_settings, retry));
+                AwsClients { stack_sets: sdk.clone(), organization: sdk }
+            })
+            .await
+    }
 }
 
 /// Shared between the provider and its resources: set by ConfigureProvider.
 #[derive(Debug, Default)]
 pub struct ProviderData {
-    state: RwLock<Option<Result<Arc<Clients>, String>>>,
+    state: RwLock<Option<Configured>>,
+}
+
+#[derive(Debug, Clone)]
+enum Configured {
+    Ready(Arc<Clients>),
+    /// The configuration held values unknown at plan time; Terraform configures again
+    /// with known values before apply.
+    Deferred(String),
+    Failed(String),
 }
 
 impl ProviderData {
+    fn get(&self) -> Option<Configured> {
+        match self.state.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
     /// The configured clients, or an error diagnostic saying why there are none.
     pub fn clients(&self, diags: &mut Diagnostics) -> Option<Arc<Clients>> {
-        let guard = match self.state.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        match guard.as_ref() {
-            Some(Ok(c)) => Some(Arc::clone(c)),
-            Some(Err(why)) => {
-                diags.error("Provider not configured", why.clone());
+        match self.get() {
+            Some(Configured::Ready(c)) => Some(c),
+            Some(Configured::Deferred(why) | Configured::Failed(why)) => {
+                diags.error("Provider not configured", why);
                 None
             }
             None => {
@@ -55,13 +96,29 @@ impl ProviderData {
         }
     }
 
+    /// For plans and refreshes: `Ok(None)` when the provider configuration is not
+    /// known yet, so the caller plans "known after apply" instead of failing.
+    pub fn clients_if_known(&self, diags: &mut Diagnostics) -> Result<Option<Arc<Clients>>, ()> {
+        match self.get() {
+            Some(Configured::Deferred(_)) => Ok(None),
+            _ => self.clients(diags).map(Some).ok_or(()),
+        }
+    }
+
     /// Installs clients (ConfigureProvider, or a test).
     pub fn set(&self, clients: Result<Arc<Clients>, String>) {
+        self.put(match clients {
+            Ok(c) => Configured::Ready(c),
+            Err(why) => Configured::Failed(why),
+        });
+    }
+
+    fn put(&self, c: Configured) {
         let mut guard = match self.state.write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        *guard = Some(clients);
+        *guard = Some(c);
     }
 }
 
@@ -131,7 +188,7 @@ impl Provider for DatadogProvider {
     async fn configure(&self, config: &Value, _terraform_version: &str, diags: &mut Diagnostics) {
         if !config.is_wholly_known() {
             // Terraform configures again with known values before apply.
-            self.data.set(Err(
+            self.data.put(Configured::Deferred(
                 "The provider configuration depends on values that are not known until apply. \
                  Set the provider's arguments from values known at plan time."
                     .into(),
@@ -254,5 +311,26 @@ async fn build_clients(config: &Value, diags: &mut Diagnostics) -> Option<Arc<Cl
             }
         }
     }
-    Some(Arc::new(Clients { datadog: Arc::new(client), site, api_key, app_key }))
+    let aws_settings = aws_settings(config.get_attr("aws").unwrap_or(&Value::Null));
+    Some(Arc::new(Clients { datadog: Arc::new(client), site, api_key, app_key, aws_settings, aws: tokio::sync::OnceCell::new() }))
+}
+
+/// The `aws` block; absent values fall back to the SDK's standard chain.
+fn aws_settings(aws: &Value) -> AwsSettings {
+    let text = |v: Option<&Value>, name: &str| v.and_then(|v| v.get_attr(name)).and_then(Value::as_str).map(str::to_owned);
+    let role = aws.get_attr("assume_role").filter(|r| !r.is_null());
+    let endpoints = aws.get_attr("endpoints");
+    AwsSettings {
+        region: text(Some(aws), "region"),
+        profile: text(Some(aws), "profile"),
+        assume_role: role.and_then(|r| {
+            Some(AssumeRole {
+                role_arn: text(Some(r), "role_arn")?,
+                session_name: text(Some(r), "session_name"),
+                external_id: text(Some(r), "external_id").map(Secret::new),
+            })
+        }),
+        endpoint_cloudformation: text(endpoints, "cloudformation"),
+        endpoint_organizations: text(endpoints, "organizations"),
+    }
 }

@@ -1,6 +1,7 @@
 //! Resource types, one module each, all written against [`crate::plugin::Resource`].
 
 pub mod account_link;
+pub mod org_stackset;
 
 use std::sync::Arc;
 
@@ -10,5 +11,8 @@ use crate::provider::ProviderData;
 /// Every resource type of the provider, sharing the provider's configured clients.
 #[must_use]
 pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
-    vec![Arc::new(account_link::AccountLink::new(Arc::clone(data)))]
+    vec![
+        Arc::new(account_link::AccountLink::new(Arc::clone(data))),
+        Arc::new(org_stackset::OrgStackSet::new(Arc::clone(data))),
+    ]
 }

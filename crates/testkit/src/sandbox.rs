@@ -49,8 +49,19 @@ impl Sandbox {
     /// Starts a sandbox in a fresh directory under [`crate::temp_root`]:
     /// runs `scripts/sandbox up --dir DIR --owner-pid <this process>` with
     /// `SANDBOX_NO_BUILD=1` (build first!) and `SANDBOX_BIN_DIR` = [`crate::bin_dir`],
-    /// then reads `DIR/env`.
+    /// then reads `DIR/env`. Starts everything: the Datadog fake and the AWS emulator.
     pub fn start() -> anyhow::Result<Sandbox> {
+        Sandbox::start_with(&[])
+    }
+
+    /// Only the Datadog fake (`SANDBOX_AWS=0`): for tests that touch no AWS API.
+    pub fn datadog_only() -> anyhow::Result<Sandbox> {
+        Sandbox::start_with(&[("SANDBOX_AWS", "0")])
+    }
+
+    /// Like [`Sandbox::start`], with extra settings for `scripts/sandbox`
+    /// (e.g. `SANDBOX_TRUSTED_ACCESS=disabled`, `SANDBOX_INSTANCE_SECONDS=0.2`).
+    pub fn start_with(settings: &[(&str, &str)]) -> anyhow::Result<Sandbox> {
         let dir = tempfile::Builder::new()
             .prefix("sandbox-")
             .tempdir_in(temp_root()?)
@@ -69,6 +80,9 @@ impl Sandbox {
         scrub_env(&mut cmd);
         cmd.env("SANDBOX_NO_BUILD", "1")
             .env("SANDBOX_BIN_DIR", bin_dir());
+        for (k, v) in settings {
+            cmd.env(k, v);
+        }
         let shown = format!("scripts/sandbox up --dir {}", path.display());
         let out = run_with_timeout(cmd, &shown, UP_TIMEOUT)?;
         if !out.success() {

@@ -15,7 +15,8 @@
 //! exactly, decimal strings otherwise, unknown as `d4 00 00`, dynamic as
 //! `[type JSON as bin, value]`, object attributes sorted by name.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rmp::Marker;
 
@@ -135,7 +136,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn kind_error(&self, expected: impl ToString, got: Marker) -> ValueError {
+    fn kind_error(&self, expected: &dyn std::fmt::Display, got: Marker) -> ValueError {
         ValueError::MsgpackKind {
             path: self.here(),
             expected: expected.to_string(),
@@ -216,7 +217,7 @@ impl<'a> Decoder<'a> {
     fn string(&mut self, expected: &str) -> Result<String, ValueError> {
         let m = self.read_marker()?;
         let Some(len) = self.bytes_len(m)? else {
-            return Err(self.kind_error(expected, m));
+            return Err(self.kind_error(&expected, m));
         };
         let bytes = self.take(len)?;
         match std::str::from_utf8(bytes) {
@@ -231,7 +232,7 @@ impl<'a> Decoder<'a> {
             Marker::FixArray(n) => usize::from(n),
             Marker::Array16 => usize::from(self.read_u16()?),
             Marker::Array32 => self.read_u32()? as usize,
-            other => return Err(self.kind_error(expected, other)),
+            other => return Err(self.kind_error(&expected, other)),
         })
     }
 
@@ -241,7 +242,7 @@ impl<'a> Decoder<'a> {
             Marker::FixMap(n) => usize::from(n),
             Marker::Map16 => usize::from(self.read_u16()?),
             Marker::Map32 => self.read_u32()? as usize,
-            other => return Err(self.kind_error(expected, other)),
+            other => return Err(self.kind_error(&expected, other)),
         })
     }
 
@@ -251,6 +252,10 @@ impl<'a> Decoder<'a> {
         announced.min(self.remaining() / min_item_bytes)
     }
 
+    /// Decodes one value of type `ty`. Kept small, with one helper per
+    /// kind, because it recurses: in debug builds every temporary of every
+    /// arm gets its own stack slot, and a fat frame times [`MAX_DEPTH`]
+    /// levels would overflow a 2 MiB thread stack.
     fn value(&mut self, ty: &Type, depth: usize) -> Result<Value, ValueError> {
         if depth > MAX_DEPTH {
             return Err(self.too_deep());
@@ -270,106 +275,150 @@ impl<'a> Decoder<'a> {
             Type::Dynamic => self.dynamic(depth),
             Type::String => self.string("string").map(Value::String),
             Type::Number => self.number().map(Value::Number),
-            Type::Bool => match self.read_marker()? {
-                Marker::True => Ok(Value::Bool(true)),
-                Marker::False => Ok(Value::Bool(false)),
-                other => Err(self.kind_error("bool", other)),
-            },
-            Type::List(elem) | Type::Set(elem) => {
-                let set = matches!(ty, Type::Set(_));
-                let len = self.array_len(ty)?;
-                let mut items = Vec::with_capacity(self.capacity(len, 1));
-                for i in 0..len {
-                    self.path.push(if set {
-                        PathStep::SetElement(i)
-                    } else {
-                        PathStep::Index(i)
-                    });
-                    items.push(self.value(elem, depth + 1)?);
-                    self.path.pop();
-                }
-                Ok(if set {
-                    Value::Set(items)
-                } else {
-                    Value::List(items)
-                })
-            }
-            Type::Tuple(elems) => {
-                let len = self.array_len(ty)?;
-                if len != elems.len() {
-                    return Err(ValueError::TupleLength {
-                        path: self.here(),
-                        expected: elems.len(),
-                        got: len,
-                    });
-                }
-                let mut items = Vec::with_capacity(elems.len());
-                for (i, elem) in elems.iter().enumerate() {
-                    self.path.push(PathStep::Index(i));
-                    items.push(self.value(elem, depth + 1)?);
-                    self.path.pop();
-                }
-                Ok(Value::Tuple(items))
-            }
-            Type::Map(elem) => {
-                let len = self.map_len(ty)?;
-                let mut entries = BTreeMap::new();
-                for _ in 0..len {
-                    let key = self.string("string map key")?;
-                    self.path.push(PathStep::Key(key.clone()));
-                    let v = self.value(elem, depth + 1)?;
-                    self.path.pop();
-                    if entries.insert(key.clone(), v).is_some() {
-                        return Err(ValueError::DuplicateKey {
-                            path: self.here(),
-                            key,
-                        });
-                    }
-                }
-                Ok(Value::Map(entries))
-            }
-            Type::Object { attrs, optional } => {
-                let len = self.map_len(ty)?;
-                let mut values = BTreeMap::new();
-                for _ in 0..len {
-                    let key = self.string("string attribute name")?;
-                    let Some(attr_ty) = attrs.get(&key) else {
-                        return Err(ValueError::UnsupportedAttribute {
-                            path: self.here(),
-                            name: key,
-                        });
-                    };
-                    self.path.push(PathStep::Attr(key.clone()));
-                    let v = self.value(attr_ty, depth + 1)?;
-                    self.path.pop();
-                    if values.insert(key.clone(), v).is_some() {
-                        return Err(ValueError::DuplicateKey {
-                            path: self.here(),
-                            key,
-                        });
-                    }
-                }
-                if values.len() != attrs.len() {
-                    for name in attrs.keys() {
-                        if values.contains_key(name) {
-                            continue;
-                        }
-                        // cty requires every attribute on the wire; an absent
-                        // optional one can only mean null, so accept that.
-                        if !optional.contains(name) {
-                            return Err(ValueError::MissingAttribute {
-                                path: self.here(),
-                                name: name.clone(),
-                            });
-                        }
-                        values.insert(name.clone(), Value::Null);
-                    }
-                }
-                Ok(Value::Object(values))
-            }
+            Type::Bool => self.bool(),
+            Type::List(elem) => self.list(ty, elem, depth).map(Value::List),
+            Type::Set(elem) => self.list(ty, elem, depth).map(Value::Set),
+            Type::Tuple(elems) => self.tuple(ty, elems, depth),
+            Type::Map(elem) => self.map(ty, elem, depth),
+            Type::Object { attrs, optional } => self.object(ty, attrs, optional, depth),
         }
     }
 
+    #[inline(never)]
+    fn bool(&mut self) -> Result<Value, ValueError> {
+        match self.read_marker()? {
+            Marker::True => Ok(Value::Bool(true)),
+            Marker::False => Ok(Value::Bool(false)),
+            other => Err(self.kind_error(&"bool", other)),
+        }
+    }
+
+    /// Elements of a list or set (`ty` says which, for paths and messages).
+    #[inline(never)]
+    fn list(&mut self, ty: &Type, elem: &Type, depth: usize) -> Result<Vec<Value>, ValueError> {
+        let set = matches!(ty, Type::Set(_));
+        let len = self.array_len(ty)?;
+        let mut items = Vec::with_capacity(self.capacity(len, 1));
+        for i in 0..len {
+            self.path.push(if set {
+                PathStep::SetElement(i)
+            } else {
+                PathStep::Index(i)
+            });
+            items.push(self.value(elem, depth + 1)?);
+            self.path.pop();
+        }
+        Ok(items)
+    }
+
+    #[inline(never)]
+    fn tuple(&mut self, ty: &Type, elems: &[Type], depth: usize) -> Result<Value, ValueError> {
+        let len = self.array_len(ty)?;
+        if len != elems.len() {
+            return Err(ValueError::TupleLength {
+                path: self.here(),
+                expected: elems.len(),
+                got: len,
+            });
+        }
+        let mut items = Vec::with_capacity(elems.len());
+        for (i, elem) in elems.iter().enumerate() {
+            self.path.push(PathStep::Index(i));
+            items.push(self.value(elem, depth + 1)?);
+            self.path.pop();
+        }
+        Ok(Value::Tuple(items))
+    }
+
+    #[inline(never)]
+    fn map(&mut self, ty: &Type, elem: &Type, depth: usize) -> Result<Value, ValueError> {
+        let len = self.map_len(ty)?;
+        let mut entries = BTreeMap::new();
+        for _ in 0..len {
+            let key = self.string("string map key")?;
+            self.path.push(PathStep::Key(key.clone()));
+            let v = self.value(elem, depth + 1)?;
+            self.path.pop();
+            if entries.contains_key(&key) {
+                return Err(self.duplicate(key));
+            }
+            entries.insert(key, v);
+        }
+        Ok(Value::Map(entries))
+    }
+
+    #[inline(never)]
+    fn object(
+        &mut self,
+        ty: &Type,
+        attrs: &BTreeMap<String, Type>,
+        optional: &BTreeSet<String>,
+        depth: usize,
+    ) -> Result<Value, ValueError> {
+        let len = self.map_len(ty)?;
+        let mut values = BTreeMap::new();
+        for _ in 0..len {
+            let key = self.string("string attribute name")?;
+            let Some(attr_ty) = attrs.get(&key) else {
+                return Err(self.unsupported(key));
+            };
+            self.path.push(PathStep::Attr(key.clone()));
+            let v = self.value(attr_ty, depth + 1)?;
+            self.path.pop();
+            if values.contains_key(&key) {
+                return Err(self.duplicate(key));
+            }
+            values.insert(key, v);
+        }
+        if values.len() != attrs.len() {
+            self.fill_optional(&mut values, attrs, optional)?;
+        }
+        Ok(Value::Object(values))
+    }
+
+    /// cty requires every attribute on the wire; an absent optional one can
+    /// only mean null, so accept that, but nothing else.
+    #[inline(never)]
+    fn fill_optional(
+        &self,
+        values: &mut BTreeMap<String, Value>,
+        attrs: &BTreeMap<String, Type>,
+        optional: &BTreeSet<String>,
+    ) -> Result<(), ValueError> {
+        for name in attrs.keys() {
+            if values.contains_key(name) {
+                continue;
+            }
+            if !optional.contains(name) {
+                return Err(ValueError::MissingAttribute {
+                    path: self.here(),
+                    name: name.clone(),
+                });
+            }
+            values.insert(name.clone(), Value::Null);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unsupported(&self, name: String) -> ValueError {
+        ValueError::UnsupportedAttribute {
+            path: self.here(),
+            name,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn duplicate(&self, key: String) -> ValueError {
+        ValueError::DuplicateKey {
+            path: self.here(),
+            key,
+        }
+    }
+
+    #[inline(never)]
     fn number(&mut self) -> Result<Number, ValueError> {
         let m = self.read_marker()?;
         let float = |this: &Self, v: f64| {
@@ -386,10 +435,10 @@ impl<'a> Decoder<'a> {
             Marker::U16 => Ok(Number::from_u64(u64::from(self.read_u16()?))),
             Marker::U32 => Ok(Number::from_u64(u64::from(self.read_u32()?))),
             Marker::U64 => Ok(Number::from_u64(self.read_u64()?)),
-            Marker::I8 => Ok(Number::from_i64(i64::from(self.read_u8()? as i8))),
-            Marker::I16 => Ok(Number::from_i64(i64::from(self.read_u16()? as i16))),
-            Marker::I32 => Ok(Number::from_i64(i64::from(self.read_u32()? as i32))),
-            Marker::I64 => Ok(Number::from_i64(self.read_u64()? as i64)),
+            Marker::I8 => Ok(Number::from_i64(i64::from(i8::from_be_bytes(self.take_array()?)))),
+            Marker::I16 => Ok(Number::from_i64(i64::from(i16::from_be_bytes(self.take_array()?)))),
+            Marker::I32 => Ok(Number::from_i64(i64::from(i32::from_be_bytes(self.take_array()?)))),
+            Marker::I64 => Ok(Number::from_i64(i64::from_be_bytes(self.take_array()?))),
             // Widened like cty's decoder does; Terraform never writes float32.
             Marker::F32 => {
                 let v = f64::from(f32::from_bits(self.read_u32()?));
@@ -401,7 +450,7 @@ impl<'a> Decoder<'a> {
             }
             other => {
                 let Some(len) = self.bytes_len(other)? else {
-                    return Err(self.kind_error("number", other));
+                    return Err(self.kind_error(&"number", other));
                 };
                 let bytes = self.take(len)?;
                 let text = std::str::from_utf8(bytes)
@@ -413,27 +462,11 @@ impl<'a> Decoder<'a> {
 
     /// `[type JSON, value]`, cty's `unmarshalDynamic`. Nil and unknown were
     /// handled by the caller.
+    #[inline(never)]
     fn dynamic(&mut self, depth: usize) -> Result<Value, ValueError> {
-        let len = self.array_len(&Type::Dynamic).map_err(|e| match e {
-            ValueError::MsgpackKind { path, got, .. } => ValueError::MsgpackKind {
-                path,
-                expected: "a [type, value] array for a dynamic value".to_owned(),
-                got,
-            },
-            other => other,
-        })?;
-        if len != 2 {
-            return Err(self.malformed(format!(
-                "a dynamic value must be a [type, value] array of 2 elements, got {len}"
-            )));
-        }
-        // cty writes the type JSON as bin but its reader takes str too.
-        let m = self.read_marker()?;
-        let Some(type_len) = self.bytes_len(m)? else {
-            return Err(self.kind_error("type JSON (bin) for a dynamic value", m));
-        };
-        let type_json = self.take(type_len)?;
-        let ty = Type::from_json_bytes(type_json).map_err(|e| e.under(&self.path))?;
+        // The header is read in its own function so its temporaries stay out
+        // of this recursive frame.
+        let ty = self.dynamic_header()?;
         let value = self.value(&ty, depth + 1)?;
         Ok(match value {
             Value::Null | Value::Unknown => value,
@@ -444,10 +477,37 @@ impl<'a> Decoder<'a> {
         })
     }
 
+    /// The array header and type half of a dynamic value.
+    #[inline(never)]
+    fn dynamic_header(&mut self) -> Result<Type, ValueError> {
+        let m = self.read_marker()?;
+        let len = match m {
+            Marker::FixArray(n) => usize::from(n),
+            Marker::Array16 => usize::from(self.read_u16()?),
+            Marker::Array32 => self.read_u32()? as usize,
+            other => {
+                return Err(self.kind_error(&"a [type, value] array for a dynamic value", other))
+            }
+        };
+        if len != 2 {
+            return Err(self.malformed(format!(
+                "a dynamic value must be a [type, value] array of 2 elements, got {len}"
+            )));
+        }
+        // cty writes the type JSON as bin but its reader takes str too.
+        let m = self.read_marker()?;
+        let Some(type_len) = self.bytes_len(m)? else {
+            return Err(self.kind_error(&"type JSON (bin) for a dynamic value", m));
+        };
+        let type_json = self.take(type_len)?;
+        Type::from_json_bytes(type_json).map_err(|e| e.under(&self.path))
+    }
+
     /// Consumes an extension item. Any extension is an unknown value; only
     /// type 12 carries a payload we look into, and only to check it is the
     /// refinement map it claims to be (the refinements themselves are
     /// dropped, which the protocol allows).
+    #[inline(never)]
     fn unknown(&mut self, depth: usize) -> Result<(), ValueError> {
         let len = match self.read_marker()? {
             Marker::FixExt1 => 1,
@@ -458,9 +518,9 @@ impl<'a> Decoder<'a> {
             Marker::Ext8 => usize::from(self.read_u8()?),
             Marker::Ext16 => usize::from(self.read_u16()?),
             Marker::Ext32 => self.read_u32()? as usize,
-            other => return Err(self.kind_error("an extension", other)),
+            other => return Err(self.kind_error(&"an extension", other)),
         };
-        let ext_type = self.read_u8()? as i8;
+        let ext_type = i8::from_be_bytes(self.take_array()?);
         let payload = self.take(len)?;
         // A zero- or one-byte payload is "no refinements" whatever the type
         // (cty writes d4 00 00 and reads any such payload that way).
@@ -521,6 +581,19 @@ impl<'a> Decoder<'a> {
         if depth > MAX_DEPTH {
             return Err(self.too_deep());
         }
+        let items = self.skip_header()?;
+        // Each nested item is at least one byte, so a bogus count runs out
+        // of input quickly instead of looping for long.
+        for _ in 0..items {
+            self.skip_value(depth + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Consumes one item's marker and any payload bytes; returns how many
+    /// nested items (array elements, map keys and values) follow.
+    #[inline(never)]
+    fn skip_header(&mut self) -> Result<usize, ValueError> {
         let m = self.read_marker()?;
         let (items, bytes) = match m {
             Marker::Null
@@ -556,12 +629,7 @@ impl<'a> Decoder<'a> {
             Marker::Reserved => return Err(self.malformed("reserved byte 0xc1")),
         };
         self.pos_skip(bytes)?;
-        // Each nested item is at least one byte, so a bogus count runs out
-        // of input quickly instead of looping for long.
-        for _ in 0..items {
-            self.skip_value(depth + 1)?;
-        }
-        Ok(())
+        Ok(items)
     }
 }
 
@@ -610,6 +678,8 @@ impl Encoder {
         }
     }
 
+    /// Encodes `v` as type `ty`. A small dispatcher over per-kind helpers,
+    /// for the same stack-frame reason as the decoder's.
     fn value(&mut self, v: &Value, ty: &Type, depth: usize) -> Result<(), ValueError> {
         if depth > MAX_DEPTH {
             return Err(ValueError::TooDeep {
@@ -640,88 +710,114 @@ impl Encoder {
                 self.io(r)
             }
             (Type::Number, Value::Number(n)) => self.number(n),
-            (Type::List(elem), Value::List(items)) | (Type::Set(elem), Value::Set(items)) => {
-                let set = matches!(ty, Type::Set(_));
-                let len = self.len32(items.len())?;
-                let r = rmp::encode::write_array_len(&mut self.out, len);
-                self.io(r)?;
-                for (i, item) in items.iter().enumerate() {
-                    self.path.push(if set {
-                        PathStep::SetElement(i)
-                    } else {
-                        PathStep::Index(i)
-                    });
-                    self.value(item, elem, depth + 1)?;
-                    self.path.pop();
-                }
-                Ok(())
-            }
-            (Type::Tuple(elems), Value::Tuple(items)) => {
-                if elems.len() != items.len() {
-                    return Err(ValueError::TupleLength {
-                        path: self.here(),
-                        expected: elems.len(),
-                        got: items.len(),
-                    });
-                }
-                let len = self.len32(items.len())?;
-                let r = rmp::encode::write_array_len(&mut self.out, len);
-                self.io(r)?;
-                for (i, (item, elem)) in items.iter().zip(elems).enumerate() {
-                    self.path.push(PathStep::Index(i));
-                    self.value(item, elem, depth + 1)?;
-                    self.path.pop();
-                }
-                Ok(())
-            }
-            (Type::Map(elem), Value::Map(entries)) => {
-                let len = self.len32(entries.len())?;
-                let r = rmp::encode::write_map_len(&mut self.out, len);
-                self.io(r)?;
-                for (k, item) in entries {
-                    self.str(k)?;
-                    self.path.push(PathStep::Key(k.clone()));
-                    self.value(item, elem, depth + 1)?;
-                    self.path.pop();
-                }
-                Ok(())
-            }
+            (Type::List(elem), Value::List(items)) => self.seq(items, elem, false, depth),
+            (Type::Set(elem), Value::Set(items)) => self.seq(items, elem, true, depth),
+            (Type::Tuple(elems), Value::Tuple(items)) => self.tuple(items, elems, depth),
+            (Type::Map(elem), Value::Map(entries)) => self.map(entries, elem, depth),
             (Type::Object { attrs, optional }, Value::Object(values)) => {
-                if let Some(extra) = values.keys().find(|k| !attrs.contains_key(*k)) {
-                    return Err(ValueError::UnsupportedAttribute {
-                        path: self.here(),
-                        name: extra.clone(),
-                    });
-                }
-                let len = self.len32(attrs.len())?;
-                let r = rmp::encode::write_map_len(&mut self.out, len);
-                self.io(r)?;
-                // BTreeMap order = sorted by name, as cty writes them.
-                for (name, attr_ty) in attrs {
-                    let item = match values.get(name) {
-                        Some(item) => item,
-                        None if optional.contains(name) => &Value::Null,
-                        None => {
-                            return Err(ValueError::MissingAttribute {
-                                path: self.here(),
-                                name: name.clone(),
-                            })
-                        }
-                    };
-                    self.str(name)?;
-                    self.path.push(PathStep::Attr(name.clone()));
-                    self.value(item, attr_ty, depth + 1)?;
-                    self.path.pop();
-                }
-                Ok(())
+                self.object(values, attrs, optional, depth)
             }
             (ty, other) => Err(self.mismatch(ty, other)),
         }
     }
 
+    #[inline(never)]
+    fn seq(&mut self, items: &[Value], elem: &Type, set: bool, depth: usize) -> Result<(), ValueError> {
+        let len = self.len32(items.len())?;
+        let r = rmp::encode::write_array_len(&mut self.out, len);
+        self.io(r)?;
+        for (i, item) in items.iter().enumerate() {
+            self.path.push(if set {
+                PathStep::SetElement(i)
+            } else {
+                PathStep::Index(i)
+            });
+            self.value(item, elem, depth + 1)?;
+            self.path.pop();
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn tuple(&mut self, items: &[Value], elems: &[Type], depth: usize) -> Result<(), ValueError> {
+        if elems.len() != items.len() {
+            return Err(ValueError::TupleLength {
+                path: self.here(),
+                expected: elems.len(),
+                got: items.len(),
+            });
+        }
+        let len = self.len32(items.len())?;
+        let r = rmp::encode::write_array_len(&mut self.out, len);
+        self.io(r)?;
+        for (i, (item, elem)) in items.iter().zip(elems).enumerate() {
+            self.path.push(PathStep::Index(i));
+            self.value(item, elem, depth + 1)?;
+            self.path.pop();
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn map(
+        &mut self,
+        entries: &BTreeMap<String, Value>,
+        elem: &Type,
+        depth: usize,
+    ) -> Result<(), ValueError> {
+        let len = self.len32(entries.len())?;
+        let r = rmp::encode::write_map_len(&mut self.out, len);
+        self.io(r)?;
+        for (k, item) in entries {
+            self.str(k)?;
+            self.path.push(PathStep::Key(k.clone()));
+            self.value(item, elem, depth + 1)?;
+            self.path.pop();
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn object(
+        &mut self,
+        values: &BTreeMap<String, Value>,
+        attrs: &BTreeMap<String, Type>,
+        optional: &BTreeSet<String>,
+        depth: usize,
+    ) -> Result<(), ValueError> {
+        if let Some(extra) = values.keys().find(|k| !attrs.contains_key(*k)) {
+            return Err(ValueError::UnsupportedAttribute {
+                path: self.here(),
+                name: extra.clone(),
+            });
+        }
+        let len = self.len32(attrs.len())?;
+        let r = rmp::encode::write_map_len(&mut self.out, len);
+        self.io(r)?;
+        // BTreeMap order = sorted by name, as cty writes them.
+        for (name, attr_ty) in attrs {
+            let item = match values.get(name) {
+                Some(item) => item,
+                None if optional.contains(name) => &Value::Null,
+                None => {
+                    return Err(ValueError::MissingAttribute {
+                        path: self.here(),
+                        name: name.clone(),
+                    })
+                }
+            };
+            self.str(name)?;
+            self.path.push(PathStep::Attr(name.clone()));
+            self.value(item, attr_ty, depth + 1)?;
+            self.path.pop();
+        }
+        Ok(())
+    }
+
     /// cty's number rule: an int when it is an integer that fits 64 bits, a
     /// float64 when a double holds it exactly (and reads back as the same
     /// decimal), else the decimal text as a str, which cty parses exactly.
+    #[inline(never)]
     fn number(&mut self, n: &Number) -> Result<(), ValueError> {
         if let Some(i) = n.as_i64() {
             let r = rmp::encode::write_sint(&mut self.out, i);
@@ -741,23 +837,40 @@ impl Encoder {
     /// A value in a `dynamic` slot: `[type JSON as bin, value]`, except null
     /// and unknown, which are written bare (as cty does for values of
     /// dynamic type, and as every reader accepts).
+    #[inline(never)]
     fn dynamic(&mut self, v: &Value, depth: usize) -> Result<(), ValueError> {
+        match self.dynamic_header(v, depth)? {
+            Some((ty, value)) => self.value(&value, &ty, depth + 1),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a dynamic slot's bare null/unknown (returning `None`: done) or
+    /// its `[type, ` prefix (returning the type and the value to write
+    /// next). Separate from [`Encoder::dynamic`] to keep inference
+    /// temporaries out of the recursive frame.
+    #[inline(never)]
+    fn dynamic_header<'v>(
+        &mut self,
+        v: &'v Value,
+        depth: usize,
+    ) -> Result<Option<(Type, Cow<'v, Value>)>, ValueError> {
         let (ty, value) = match v {
-            Value::Null => {
+            Value::Dynamic { ty, value } if value.is_known() && !value.is_null() => {
+                (ty.clone(), Cow::Borrowed(&**value))
+            }
+            other if other.is_null() => {
                 let r = rmp::encode::write_nil(&mut self.out);
-                return self.io(r);
+                self.io(r)?;
+                return Ok(None);
             }
-            Value::Unknown => {
+            other if other.is_unknown() => {
                 self.out.extend_from_slice(&UNKNOWN_BYTES);
-                return Ok(());
+                return Ok(None);
             }
-            Value::Dynamic { value, .. } if value.is_null() || value.is_unknown() => {
-                return self.dynamic(value, depth + 1)
-            }
-            Value::Dynamic { ty, value } => (ty.clone(), std::borrow::Cow::Borrowed(&**value)),
             other => {
                 let (ty, reshaped) = other.infer(&mut self.path, depth)?;
-                (ty, std::borrow::Cow::Owned(reshaped))
+                (ty, Cow::Owned(reshaped))
             }
         };
         let r = rmp::encode::write_array_len(&mut self.out, 2);
@@ -767,7 +880,7 @@ impl Encoder {
         let r = rmp::encode::write_bin_len(&mut self.out, len);
         self.io(r)?;
         self.out.extend_from_slice(&type_json);
-        self.value(&value, &ty, depth + 1)
+        Ok(Some((ty, value)))
     }
 }
 
@@ -897,15 +1010,15 @@ mod tests {
             (
                 "refined unknown ext 12 with payload",
                 Type::String,
-                // ext8, len 6, type 12, {1: false, 2: "ab"}
-                format!("c7 06 0c 82 01 c2 02 {}", mp_str("ab")),
+                // ext8, len 7, type 12, {1: false, 2: "ab"}
+                format!("c7 07 0c 82 01 c2 02 {}", mp_str("ab")),
                 Value::Unknown,
             ),
             (
                 "refined unknown number bounds",
                 Type::Number,
-                // fixext8, type 12, {3: [0, true], 4: [10, false]} + 1 pad byte
-                "d8 0c 82 03 92 00 c3 04 92 0a c2 00".into(),
+                // ext8 len 10, type 12, {3: [0, true], 4: [10, false]} + 1 pad byte
+                "c7 0a 0c 82 03 92 00 c3 04 92 0a c2 00".into(),
                 Value::Unknown,
             ),
             ("ext type 0 with 4 bytes", Type::Bool, "d6 00 01 02 03 04".into(), Value::Unknown),

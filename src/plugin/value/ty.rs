@@ -138,20 +138,10 @@ impl Type {
             Type::Number => Json::from("number"),
             Type::Bool => Json::from("bool"),
             Type::Dynamic => Json::from("dynamic"),
-            Type::List(t) => Json::Array(vec![Json::from("list"), t.to_json()]),
-            Type::Set(t) => Json::Array(vec![Json::from("set"), t.to_json()]),
-            Type::Map(t) => Json::Array(vec![Json::from("map"), t.to_json()]),
-            Type::Object { attrs, optional } => {
-                let attrs_json: serde_json::Map<String, Json> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
-                let mut parts = vec![Json::from("object"), Json::Object(attrs_json)];
-                if !optional.is_empty() {
-                    parts.push(Json::Array(
-                        optional.iter().map(|n| Json::from(n.as_str())).collect(),
-                    ));
-                }
-                Json::Array(parts)
-            }
+            Type::List(t) => pair_json("list", t),
+            Type::Set(t) => pair_json("set", t),
+            Type::Map(t) => pair_json("map", t),
+            Type::Object { attrs, optional } => object_json(attrs, optional),
             Type::Tuple(ts) => Json::Array(vec![
                 Json::from("tuple"),
                 Json::Array(ts.iter().map(Type::to_json).collect()),
@@ -196,20 +186,7 @@ impl Type {
             (
                 Type::Object { attrs: a, optional: oa },
                 Type::Object { attrs: b, optional: ob },
-            ) => {
-                if a.len() != b.len() {
-                    return None;
-                }
-                let mut attrs = BTreeMap::new();
-                for ((ka, ta), (kb, tb)) in a.iter().zip(b.iter()) {
-                    if ka != kb {
-                        return None;
-                    }
-                    attrs.insert(ka.clone(), ta.unify(tb)?);
-                }
-                let optional = oa.intersection(ob).cloned().collect();
-                Some(Type::Object { attrs, optional })
-            }
+            ) => unify_objects(a, oa, b, ob),
             (Type::Tuple(a), Type::Tuple(b)) if a.len() == b.len() => a
                 .iter()
                 .zip(b)
@@ -219,6 +196,48 @@ impl Type {
             _ => None,
         }
     }
+}
+
+/// Objects unify attribute by attribute when they have the same names.
+#[inline(never)]
+fn unify_objects(
+    a: &BTreeMap<String, Type>,
+    oa: &BTreeSet<String>,
+    b: &BTreeMap<String, Type>,
+    ob: &BTreeSet<String>,
+) -> Option<Type> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut attrs = BTreeMap::new();
+    for ((ka, ta), (kb, tb)) in a.iter().zip(b.iter()) {
+        if ka != kb {
+            return None;
+        }
+        attrs.insert(ka.clone(), ta.unify(tb)?);
+    }
+    let optional = oa.intersection(ob).cloned().collect();
+    Some(Type::Object { attrs, optional })
+}
+
+/// JSON of an object type (see [`Type::to_json`]).
+#[inline(never)]
+fn object_json(attrs: &BTreeMap<String, Type>, optional: &BTreeSet<String>) -> Json {
+    let attrs_json: serde_json::Map<String, Json> =
+        attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+    let mut parts = vec![Json::from("object"), Json::Object(attrs_json)];
+    if !optional.is_empty() {
+        parts.push(Json::Array(
+            optional.iter().map(|n| Json::from(n.as_str())).collect(),
+        ));
+    }
+    Json::Array(parts)
+}
+
+/// `[kind, element]` JSON.
+#[inline(never)]
+fn pair_json(kind: &str, elem: &Type) -> Json {
+    Json::Array(vec![Json::from(kind), elem.to_json()])
 }
 
 fn invalid_type(reason: impl Into<String>) -> ValueError {
@@ -239,6 +258,10 @@ fn json_kind(json: &Json) -> &'static str {
     }
 }
 
+// The parser recurses once per nesting level, so the recursive functions
+// below only dispatch; message formatting lives in small non-inlined
+// helpers to keep the recursive frames small in debug builds.
+
 fn from_json_at(json: &Json, depth: usize) -> Result<Type, ValueError> {
     if depth > MAX_DEPTH {
         return Err(invalid_type(format!(
@@ -246,86 +269,135 @@ fn from_json_at(json: &Json, depth: usize) -> Result<Type, ValueError> {
         )));
     }
     match json {
-        Json::String(name) => match name.as_str() {
-            "string" => Ok(Type::String),
-            "number" => Ok(Type::Number),
-            "bool" => Ok(Type::Bool),
-            "dynamic" => Ok(Type::Dynamic),
-            other => Err(invalid_type(format!("invalid primitive type name {other:?}"))),
-        },
-        Json::Array(parts) => {
-            let kind = match parts.first() {
-                Some(Json::String(kind)) => kind.as_str(),
-                _ => return Err(invalid_type("complex type must start with its kind name")),
-            };
-            let arity_ok = match kind {
-                "object" => parts.len() == 2 || parts.len() == 3,
-                _ => parts.len() == 2,
-            };
-            if !arity_ok {
-                return Err(invalid_type(format!(
-                    "{kind:?} type has {} elements",
-                    parts.len()
-                )));
-            }
-            let arg = &parts[1];
-            match kind {
-                "list" => Ok(Type::list(from_json_at(arg, depth + 1)?)),
-                "set" => Ok(Type::set(from_json_at(arg, depth + 1)?)),
-                "map" => Ok(Type::map(from_json_at(arg, depth + 1)?)),
-                "tuple" => {
-                    let Json::Array(elems) = arg else {
-                        return Err(invalid_type(format!(
-                            "tuple element types must be an array, got {}",
-                            json_kind(arg)
-                        )));
-                    };
-                    elems
-                        .iter()
-                        .map(|e| from_json_at(e, depth + 1))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map(Type::Tuple)
-                }
-                "object" => {
-                    let Json::Object(attr_json) = arg else {
-                        return Err(invalid_type(format!(
-                            "object attribute types must be a JSON object, got {}",
-                            json_kind(arg)
-                        )));
-                    };
-                    let mut attrs = BTreeMap::new();
-                    for (name, t) in attr_json {
-                        attrs.insert(name.clone(), from_json_at(t, depth + 1)?);
-                    }
-                    let mut optional = BTreeSet::new();
-                    if let Some(opt) = parts.get(2) {
-                        let Json::Array(names) = opt else {
-                            return Err(invalid_type("optional attribute list must be an array"));
-                        };
-                        for name in names {
-                            let Json::String(name) = name else {
-                                return Err(invalid_type(
-                                    "optional attribute names must be strings",
-                                ));
-                            };
-                            if !attrs.contains_key(name) {
-                                return Err(invalid_type(format!(
-                                    "optional attribute {name:?} is not an attribute"
-                                )));
-                            }
-                            optional.insert(name.clone());
-                        }
-                    }
-                    Ok(Type::Object { attrs, optional })
-                }
-                other => Err(invalid_type(format!("invalid complex type kind {other:?}"))),
-            }
-        }
-        other => Err(invalid_type(format!(
-            "expected a type name or [kind, argument] array, got {}",
-            json_kind(other)
-        ))),
+        Json::String(name) => primitive_type(name),
+        Json::Array(parts) => complex_type(parts, depth),
+        other => Err(not_a_type(other)),
     }
+}
+
+fn primitive_type(name: &str) -> Result<Type, ValueError> {
+    match name {
+        "string" => Ok(Type::String),
+        "number" => Ok(Type::Number),
+        "bool" => Ok(Type::Bool),
+        "dynamic" => Ok(Type::Dynamic),
+        other => Err(invalid_type(format!("invalid primitive type name {other:?}"))),
+    }
+}
+
+#[inline(never)]
+fn not_a_type(json: &Json) -> ValueError {
+    invalid_type(format!(
+        "expected a type name or [kind, argument] array, got {}",
+        json_kind(json)
+    ))
+}
+
+/// The kinds of `[kind, argument, ...]` type JSON.
+#[derive(Clone, Copy)]
+enum Kind {
+    List,
+    Set,
+    Map,
+    Object,
+    Tuple,
+}
+
+/// Checks the shape of `[kind, argument]` / `["object", attrs, optional]`.
+#[inline(never)]
+fn complex_kind(parts: &[Json]) -> Result<Kind, ValueError> {
+    let name = match parts.first() {
+        Some(Json::String(name)) => name.as_str(),
+        _ => return Err(invalid_type("complex type must start with its kind name")),
+    };
+    let kind = match name {
+        "list" => Kind::List,
+        "set" => Kind::Set,
+        "map" => Kind::Map,
+        "object" => Kind::Object,
+        "tuple" => Kind::Tuple,
+        other => return Err(invalid_type(format!("invalid complex type kind {other:?}"))),
+    };
+    let arity_ok = match kind {
+        Kind::Object => parts.len() == 2 || parts.len() == 3,
+        _ => parts.len() == 2,
+    };
+    if !arity_ok {
+        return Err(invalid_type(format!(
+            "{name:?} type has {} elements",
+            parts.len()
+        )));
+    }
+    Ok(kind)
+}
+
+#[inline(never)]
+fn complex_type(parts: &[Json], depth: usize) -> Result<Type, ValueError> {
+    let kind = complex_kind(parts)?;
+    let arg = &parts[1];
+    match kind {
+        Kind::List => Ok(Type::list(from_json_at(arg, depth + 1)?)),
+        Kind::Set => Ok(Type::set(from_json_at(arg, depth + 1)?)),
+        Kind::Map => Ok(Type::map(from_json_at(arg, depth + 1)?)),
+        Kind::Tuple => tuple_type(arg, depth),
+        Kind::Object => object_type(arg, parts.get(2), depth),
+    }
+}
+
+#[inline(never)]
+fn tuple_type(arg: &Json, depth: usize) -> Result<Type, ValueError> {
+    let Json::Array(elems) = arg else {
+        return Err(wrong_argument("tuple element types must be an array", arg));
+    };
+    let mut types = Vec::with_capacity(elems.len());
+    for e in elems {
+        types.push(from_json_at(e, depth + 1)?);
+    }
+    Ok(Type::Tuple(types))
+}
+
+#[inline(never)]
+fn object_type(arg: &Json, optional: Option<&Json>, depth: usize) -> Result<Type, ValueError> {
+    let Json::Object(attr_json) = arg else {
+        return Err(wrong_argument("object attribute types must be a JSON object", arg));
+    };
+    let mut attrs = BTreeMap::new();
+    for (name, t) in attr_json {
+        attrs.insert(name.clone(), from_json_at(t, depth + 1)?);
+    }
+    let optional = match optional {
+        Some(names) => optional_names(names, &attrs)?,
+        None => BTreeSet::new(),
+    };
+    Ok(Type::Object { attrs, optional })
+}
+
+#[inline(never)]
+fn optional_names(
+    names: &Json,
+    attrs: &BTreeMap<String, Type>,
+) -> Result<BTreeSet<String>, ValueError> {
+    let Json::Array(names) = names else {
+        return Err(invalid_type("optional attribute list must be an array"));
+    };
+    let mut optional = BTreeSet::new();
+    for name in names {
+        let Json::String(name) = name else {
+            return Err(invalid_type("optional attribute names must be strings"));
+        };
+        if !attrs.contains_key(name) {
+            return Err(invalid_type(format!(
+                "optional attribute {name:?} is not an attribute"
+            )));
+        }
+        optional.insert(name.clone());
+    }
+    Ok(optional)
+}
+
+#[inline(never)]
+fn wrong_argument(what: &str, got: &Json) -> ValueError {
+    invalid_type(format!("{what}, got {}", json_kind(got)))
 }
 
 impl fmt::Display for Type {

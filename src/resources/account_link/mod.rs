@@ -192,7 +192,8 @@ impl Resource for AccountLink {
     }
 
     async fn read(&self, ctx: &CallCtx, state: Value, _private: &mut Private, diags: &mut Diagnostics) -> Option<Value> {
-        let clients = self.data.clients(diags)?;
+        let Ok(found) = self.data.clients_if_known(diags) else { return None };
+        let Some(clients) = found else { return Some(state) };
         let local = Link::from_value(&state);
         let Some(id) = local.id.clone() else { return Some(state) };
         let limit = timeout(&local, "read", Duration::from_secs(5 * 60));

@@ -98,6 +98,8 @@ fn resource_with(dd: Arc<MemoryDatadog>) -> AccountLink {
         site: "datadoghq.com".into(),
         api_key: Secret::new("test-api-key-0000000000".into()),
         app_key: Secret::new("test-app-key-0000000000".into()),
+        aws_settings: Default::default(),
+        aws: tokio::sync::OnceCell::new(),
     })));
     AccountLink::new(data)
 }

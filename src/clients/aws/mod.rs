@@ -1,0 +1,57 @@
+//! CloudFormation StackSets and Organizations, behind [`StackSets`] and
+//! [`Organization`], in our own types. Only `sdk.rs` names AWS SDK types.
+
+mod config;
+mod error;
+mod sdk;
+mod types;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{load_sdk_config, AssumeRole, AwsSettings};
+pub use error::AwsError;
+pub use sdk::SdkAws;
+pub use types::*;
+
+/// The StackSet calls of the org StackSet resource. Every call carries `call_as`,
+/// retries throttling and `OperationInProgressException` itself (bounded), and gives
+/// up when `cancel` fires.
+#[async_trait]
+pub trait StackSets: Send + Sync + std::fmt::Debug {
+    /// `DescribeOrganizationsAccess`: is trusted access with Organizations on?
+    async fn organizations_access(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<TrustedAccess, AwsError>;
+    /// `ActivateOrganizationsAccess` (management account only).
+    async fn activate_organizations_access(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<(), AwsError>;
+    /// `DescribeStackSet`; [`AwsError::NotFound`] when there is none.
+    async fn describe_stack_set(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<StackSet, AwsError>;
+    /// `CreateStackSet` (service-managed); returns the StackSet id.
+    async fn create_stack_set(&self, input: &StackSetInput, client_token: &str, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// `UpdateStackSet` for every instance; returns the operation id.
+    async fn update_stack_set(&self, input: &StackSetInput, op: &OperationRequest, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// `DeleteStackSet`; [`AwsError::NotFound`] when already gone.
+    async fn delete_stack_set(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<(), AwsError>;
+    /// `CreateStackInstances` for OU targets and regions; returns the operation id.
+    async fn create_stack_instances(&self, targets: &InstanceTargets, op: &OperationRequest, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// `DeleteStackInstances` for OU targets and regions (never retaining stacks).
+    async fn delete_stack_instances(&self, targets: &InstanceTargets, op: &OperationRequest, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// Every page of `ListStackInstances`.
+    async fn list_stack_instances(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<Vec<StackInstance>, AwsError>;
+    /// `DescribeStackSetOperation`.
+    async fn describe_operation(&self, name: &str, call_as: CallAs, operation_id: &str, cancel: &CancellationToken) -> Result<Operation, AwsError>;
+    /// Every page of `ListStackSetOperations`, newest first.
+    async fn list_operations(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<Vec<Operation>, AwsError>;
+    /// Every page of `ListStackSetOperationResults`.
+    async fn list_operation_results(&self, name: &str, call_as: CallAs, operation_id: &str, cancel: &CancellationToken) -> Result<Vec<OperationResult>, AwsError>;
+}
+
+/// The Organizations reads the resource needs.
+#[async_trait]
+pub trait Organization: Send + Sync + std::fmt::Debug {
+    /// The organization's management account id (`DescribeOrganization`).
+    async fn management_account_id(&self, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// Whether a root (`r-…`) or OU (`ou-…`) id exists.
+    async fn target_exists(&self, id: &str, cancel: &CancellationToken) -> Result<bool, AwsError>;
+    /// Every account in the root or OU `id` and all OUs below it, every page.
+    async fn accounts_under(&self, id: &str, cancel: &CancellationToken) -> Result<Vec<Account>, AwsError>;
+}

@@ -1,0 +1,595 @@
+//! `datadog_aws_org_stackset`: Datadog's service-managed StackSet over an AWS
+//! Organization, and its stack instances.
+//!
+//! Owns one StackSet (id = its name) and its instances in one region. Import by
+//! `NAME` or `NAME,DELEGATED_ADMIN`. The plan reads Organizations to know, before
+//! anything is created, which accounts will be covered (`account_ids`), so account
+//! links can `for_each` over it in the same apply; refresh compares that with the
+//! healthy instances, so a missing, failed or outdated instance shows as drift.
+
+mod model;
+mod operations;
+mod schema;
+mod validate;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use crate::clients::aws::{AwsError, CallAs, InstanceTargets, Organization, StackInstance, StackSets, TrustedAccess};
+use crate::clients::secret::Secret;
+use crate::plugin::{ApplyRequest, AttrPath, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
+use crate::provider::{Clients, ProviderData};
+
+use model::{sha256_hex, string_set, Model, TEMPLATE_CHANGED};
+use operations::{plan_start, wait, OperationError, Start};
+use schema::DEFAULT_TEMPLATE_URL;
+
+/// Private-state key: the template hash this provider last applied.
+const APPLIED_TEMPLATE: &str = "applied_template_sha256";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// The resource type.
+#[derive(Debug)]
+pub struct OrgStackSet {
+    schema: Schema,
+    data: Arc<ProviderData>,
+}
+
+impl OrgStackSet {
+    /// A StackSet type using the provider's clients.
+    #[must_use]
+    pub fn new(data: Arc<ProviderData>) -> Self {
+        OrgStackSet { schema: schema::schema(), data }
+    }
+}
+
+/// One kind of operation, with its input.
+enum OpKind<'a> {
+    UpdateSet(&'a crate::clients::aws::StackSetInput),
+    CreateInstances(&'a InstanceTargets),
+    DeleteInstances(&'a InstanceTargets),
+}
+
+impl OpKind<'_> {
+    fn action(&self) -> &'static str {
+        match self {
+            OpKind::UpdateSet(_) => "update-stack-set",
+            OpKind::CreateInstances(_) => "create-instances",
+            OpKind::DeleteInstances(_) => "delete-instances",
+        }
+    }
+
+    /// Hashed into the operation id; parameter values are left out (they hold keys),
+    /// the rest of the input is what makes two requests the same.
+    fn digest(&self) -> String {
+        match self {
+            OpKind::UpdateSet(input) => {
+                let params: Vec<(&str, bool)> = input.parameters.iter().map(|p| (p.key.as_str(), p.use_previous)).collect();
+                let values: Vec<Option<&String>> = input
+                    .parameters
+                    .iter()
+                    .filter(|p| !p.key.starts_with("DatadogApi") && !p.key.starts_with("DatadogApp"))
+                    .map(|p| p.value.as_ref())
+                    .collect();
+                operations::digest(&(&input.template, params, values, &input.tags, input.auto_deployment, input.managed_execution, &input.description))
+            }
+            OpKind::CreateInstances(t) | OpKind::DeleteInstances(t) => operations::digest(t),
+        }
+    }
+}
+
+/// Starts (or joins) one operation and waits for it.
+async fn run(
+    aws: &dyn StackSets,
+    m: &Model,
+    kind: OpKind<'_>,
+    what: &str,
+    deadline: Instant,
+    limit: Duration,
+    ctx: &CallCtx,
+) -> Result<(), OperationError> {
+    let history = aws.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
+    let id = match plan_start(&m.name, kind.action(), &kind.digest(), &history) {
+        Start::Join(id) => {
+            tracing::info!(stack_set = %m.name, operation_id = %id, "joining {what}, left running by an interrupted run");
+            id
+        }
+        Start::New(id) => {
+            let req = crate::clients::aws::OperationRequest {
+                stack_set: m.name.clone(),
+                call_as: m.call_as,
+                operation_id: id.clone(),
+                preferences: m.preferences(),
+            };
+            let started = match &kind {
+                OpKind::UpdateSet(input) => aws.update_stack_set(input, &req, &ctx.cancel).await,
+                OpKind::CreateInstances(t) => aws.create_stack_instances(t, &req, &ctx.cancel).await,
+                OpKind::DeleteInstances(t) => aws.delete_stack_instances(t, &req, &ctx.cancel).await,
+            };
+            match started {
+                Ok(id) => id,
+                Err(e) if e.code() == Some("OperationIdAlreadyExistsException") => id,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    wait(aws, &m.name, m.call_as, &id, what, deadline, limit, ctx).await.map(|_| ())
+}
+
+/// Active member accounts under the targets: who should have an instance.
+async fn expected_accounts(org: &dyn Organization, targets: &BTreeSet<String>, ctx: &CallCtx) -> Result<BTreeSet<String>, AwsError> {
+    let management = org.management_account_id(&ctx.cancel).await?;
+    let mut accounts = BTreeSet::new();
+    for target in targets {
+        for a in org.accounts_under(target, &ctx.cancel).await? {
+            if a.status == "ACTIVE" && a.id != management {
+                accounts.insert(a.id);
+            }
+        }
+    }
+    Ok(accounts)
+}
+
+fn healthy_accounts(instances: &[StackInstance], region: Option<&str>) -> BTreeSet<String> {
+    instances
+        .iter()
+        .filter(|i| i.is_healthy() && region.is_none_or(|r| i.region == r))
+        .map(|i| i.account.clone())
+        .collect()
+}
+
+fn timeout(m: &Model, op: &str) -> Duration {
+    m.timeouts.get_attr(op).and_then(Value::as_str).and_then(|t| crate::duration::parse(t).ok()).unwrap_or(DEFAULT_TIMEOUT)
+}
+
+/// The revision: the newest operation that updated the StackSet's stacks (which makes
+/// the template's custom resource re-apply its values in Datadog), else the first one.
+fn revision_of(history: &[crate::clients::aws::Operation]) -> String {
+    history
+        .iter()
+        .find(|o| o.action == "UPDATE")
+        .or_else(|| history.last())
+        .map_or_else(|| "0".to_owned(), |o| o.id.clone())
+}
+
+/// The Datadog keys for the template: write-only arguments first, then the provider's.
+fn template_keys(config: &Value, clients: &Clients) -> (Secret, Secret) {
+    let wo = |n: &str| config.get_attr(n).and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned()));
+    (
+        wo("datadog_api_key_wo").unwrap_or_else(|| clients.api_key.clone()),
+        wo("datadog_app_key_wo").unwrap_or_else(|| clients.app_key.clone()),
+    )
+}
+
+fn summary(action: &str, m: &Model) -> String {
+    format!("{action} StackSet ({})", m.name)
+}
+
+impl OrgStackSet {
+    /// Reads the StackSet into `m`; `None` when it is gone.
+    async fn refresh(&self, clients: &Clients, mut m: Model, private: &mut Private, ctx: &CallCtx) -> Result<Option<Model>, AwsError> {
+        let aws = clients.aws().await;
+        let remote = match aws.stack_sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+            Ok(s) if s.status == "DELETED" => return Ok(None),
+            Ok(s) => s,
+            Err(AwsError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let instances = aws.stack_sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
+        m.absorb_remote(&remote, &instances);
+        let sha = sha256_hex(&remote.template_body);
+        match private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()) {
+            Some(applied) if applied != sha => {
+                // Someone changed the template: show it on the argument that chose it.
+                if m.template_body.is_some() {
+                    m.template_body = Some(remote.template_body.clone());
+                } else {
+                    m.template_url = Some(TEMPLATE_CHANGED.to_owned());
+                }
+            }
+            Some(_) => {}
+            None => {
+                private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha.clone()));
+            }
+        }
+        m.template_sha256 = Value::String(sha);
+        let expected = expected_accounts(aws.organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        let healthy = healthy_accounts(&instances, m.region_name().as_deref());
+        m.account_ids = string_set(expected.intersection(&healthy).cloned());
+        let history = aws.stack_sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
+        m.revision = Value::String(revision_of(&history));
+        Ok(Some(m))
+    }
+
+    /// Brings instances in line with `m`: region move, OU changes, then repairs.
+    async fn converge_instances(&self, clients: &Clients, prior: Option<&Model>, m: &Model, deadline: Instant, limit: Duration, ctx: &CallCtx) -> Result<(), OperationError> {
+        let aws = clients.aws().await;
+        let sets = aws.stack_sets.as_ref();
+        let Some(region) = m.region_name() else { return Ok(()) };
+        let targets = |ous: &BTreeSet<String>, region: &str| InstanceTargets { organizational_unit_ids: ous.iter().cloned().collect(), regions: vec![region.to_owned()] };
+        if let Some(p) = prior {
+            let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
+            let stale_regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).filter(|r| *r != region).collect();
+            if !stale_regions.is_empty() {
+                let mut ous = p.organizational_unit_ids.clone();
+                ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()));
+                let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: stale_regions.into_iter().collect() };
+                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances in other regions", deadline, limit, ctx).await?;
+            }
+            let removed: BTreeSet<String> = p.organizational_unit_ids.difference(&m.organizational_unit_ids).cloned().collect();
+            if !removed.is_empty() {
+                let t = targets(&removed, &region);
+                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances of removed OUs", deadline, limit, ctx).await?;
+            }
+        }
+        let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
+        let healthy = healthy_accounts(&instances, Some(&region));
+        let expected = expected_accounts(aws.organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        let missing: Vec<&String> = expected.difference(&healthy).collect();
+        if !missing.is_empty() {
+            tracing::info!(stack_set = %m.name, "{} of {} accounts need a stack instance", missing.len(), expected.len());
+            let t = targets(&m.organizational_unit_ids, &region);
+            run(sets, m, OpKind::CreateInstances(&t), "creating stack instances", deadline, limit, ctx).await?;
+        }
+        Ok(())
+    }
+
+    /// The state after an apply: what AWS has, with plan-known values kept, and the
+    /// differences between the plan and the outcome said as warnings.
+    async fn applied_state(&self, clients: &Clients, planned: &Model, private: &mut Private, ctx: &CallCtx, diags: &mut Diagnostics) -> Option<Value> {
+        let sha = match clients.aws().await.stack_sets.describe_stack_set(&planned.name, planned.call_as, &ctx.cancel).await {
+            Ok(s) => sha256_hex(&s.template_body),
+            Err(e) => {
+                diags.error(summary("reading back", planned), e.to_string());
+                return None;
+            }
+        };
+        private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha));
+        let mut state = match self.refresh(clients, planned.clone(), private, ctx).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                diags.error(summary("reading back", planned), "The StackSet is gone right after it was written.");
+                return None;
+            }
+            Err(e) => {
+                diags.error(summary("reading back", planned), e.to_string());
+                return None;
+            }
+        };
+        // Values the plan already promised stay as promised; the next refresh tells
+        // the truth, and shows anything that fell short as drift to repair.
+        if planned.account_ids.is_wholly_known() && !planned.account_ids.semantically_equal(&state.account_ids) {
+            let short: Vec<String> = set_items(&planned.account_ids).difference(&set_items(&state.account_ids)).cloned().collect();
+            if !short.is_empty() {
+                diags.warning(
+                    format!("{} of the planned accounts have no healthy stack instance yet", short.len()),
+                    format!("Accounts: {}. The next plan shows them as drift and the next apply deploys them again.", short.join(", ")),
+                );
+            }
+            state.account_ids = planned.account_ids.clone();
+        }
+        for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256)] {
+            if kept.is_wholly_known() {
+                *field = kept.clone();
+            }
+        }
+        state.template_url = planned.template_url.clone();
+        state.template_body = planned.template_body.clone();
+        state.region = planned.region.clone();
+        state.organizational_unit_ids = planned.organizational_unit_ids.clone();
+        state.datadog_site = planned.datadog_site.clone();
+        Some(state.to_value())
+    }
+}
+
+/// Sets one attribute of a planned object.
+fn put(planned: &mut Value, name: &str, v: Value) {
+    if let Value::Object(attrs) = planned {
+        attrs.insert(name.to_owned(), v);
+    }
+}
+
+fn set_items(v: &Value) -> BTreeSet<String> {
+    v.elements().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_owned).collect()
+}
+
+#[async_trait]
+impl Resource for OrgStackSet {
+    fn type_name(&self) -> &'static str {
+        "datadog_aws_org_stackset"
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate::validate(config, diags);
+    }
+
+    async fn modify_plan(&self, ctx: &CallCtx, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        // Only the attributes written below change: a round trip through `Model` would
+        // turn "known after apply" into null.
+        let config = Model::from_value(change.config);
+        let creating = change.is_create();
+        let planned = Model::from_value(&change.planned);
+        if creating {
+            if let Some(name) = change.config.get_attr("name").filter(|n| n.is_known()) {
+                put(&mut change.planned, "id", name.clone());
+            }
+        }
+        // The pinned template, unless a body or another URL is configured.
+        if change.config.get_attr("template_body").is_some_and(|b| !b.is_null()) {
+            put(&mut change.planned, "template_url", Value::Null);
+        } else if change.config.get_attr("template_url").is_none_or(Value::is_null) {
+            put(&mut change.planned, "template_url", Value::String(DEFAULT_TEMPLATE_URL.to_owned()));
+        }
+        let Ok(clients) = self.data.clients_if_known(diags) else { return };
+        let Some(clients) = clients else { return };
+        if config.datadog_site.is_none() && change.config.get_attr("datadog_site").is_some_and(Value::is_null) {
+            put(&mut change.planned, "datadog_site", Value::String(clients.site.clone()));
+        }
+        let aws = clients.aws().await;
+
+        match aws.stack_sets.organizations_access(planned.call_as, &ctx.cancel).await {
+            Ok(TrustedAccess::Enabled) => {}
+            Ok(_) if planned.activate_trusted_access && creating => {}
+            Ok(status) => diags.error_at(
+                AttrPath::root("activate_trusted_access"),
+                "Trusted access with AWS Organizations is off",
+                format!(
+                    "CloudFormation StackSets cannot deploy to the organization: trusted access is {status:?}. Enable it \
+                     (CloudFormation console > StackSets > Enable trusted access, or `aws cloudformation \
+                     activate-organizations-access` from the management account), or set activate_trusted_access = true \
+                     to have this resource do it on create."
+                ),
+            ),
+            Err(e) => diags.error(summary("checking trusted access for", &planned), e.to_string()),
+        }
+
+        let ou_config = change.config.get_attr("organizational_unit_ids").cloned().unwrap_or(Value::Null);
+        if !ou_config.is_wholly_known() {
+            put(&mut change.planned, "account_ids", Value::Unknown);
+            return;
+        }
+        for id in &planned.organizational_unit_ids {
+            match aws.organization.target_exists(id, &ctx.cancel).await {
+                Ok(true) => {}
+                Ok(false) => diags.error_at(
+                    AttrPath::root("organizational_unit_ids"),
+                    "Organizational unit not found",
+                    format!(
+                        "{id} is not the root or an OU of this organization. List them with `aws organizations list-roots` \
+                         and `aws organizations list-organizational-units-for-parent`."
+                    ),
+                ),
+                Err(e) => diags.error(summary("checking deployment targets of", &planned), e.to_string()),
+            }
+        }
+        if diags.has_errors() {
+            return;
+        }
+        let expected = match expected_accounts(aws.organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
+            Ok(a) => a,
+            Err(e) => {
+                diags.error(summary("listing accounts for", &planned), e.to_string());
+                return;
+            }
+        };
+        put(&mut change.planned, "account_ids", string_set(expected.iter().cloned()));
+        if creating {
+            put(&mut change.planned, "instances", Value::Unknown);
+            put(&mut change.planned, "revision", Value::Unknown);
+            put(&mut change.planned, "template_sha256", planned.template_body.as_deref().map_or(Value::Unknown, |b| Value::String(sha256_hex(b))));
+            return;
+        }
+        let prior = Model::from_value(change.prior);
+        let mut desired = planned.clone();
+        if let Some(url) = change.planned.get_attr("template_url").and_then(Value::as_str) {
+            desired.template_url = Some(url.to_owned());
+        }
+        if let Some(site) = change.planned.get_attr("datadog_site").and_then(Value::as_str) {
+            desired.datadog_site = Some(site.to_owned());
+        }
+        let settings_change = model::set_settings(&prior) != model::set_settings(&desired);
+        let missing: Vec<String> = expected.difference(&set_items(&prior.account_ids)).cloned().collect();
+        if !missing.is_empty() {
+            diags.warning(
+                format!("{} accounts have no healthy stack instance", missing.len()),
+                format!(
+                    "Accounts {} are under the targeted OUs but have no healthy stack instance (missing, failed or \
+                     outdated); this plan deploys them.",
+                    missing.join(", ")
+                ),
+            );
+        }
+        let instance_change = settings_change
+            || !missing.is_empty()
+            || prior.organizational_unit_ids != desired.organizational_unit_ids
+            || !prior.region.semantically_equal(&desired.region);
+        put(&mut change.planned, "revision", if settings_change { Value::Unknown } else { prior.revision.clone() });
+        let template_change = prior.template_url != desired.template_url || prior.template_body != desired.template_body;
+        put(&mut change.planned, 
+            "template_sha256",
+            match (&desired.template_body, template_change) {
+                (Some(b), _) => Value::String(sha256_hex(b)),
+                (None, true) => Value::Unknown,
+                (None, false) => prior.template_sha256.clone(),
+            },
+        );
+        put(&mut change.planned, "instances", if instance_change { Value::Unknown } else { prior.instances.clone() });
+    }
+
+    async fn create(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        let clients = self.data.clients(diags)?;
+        let m = Model::from_value(req.planned);
+        let aws = clients.aws().await;
+        let limit = timeout(&m, "create");
+        let deadline = Instant::now() + limit;
+        if m.activate_trusted_access {
+            match aws.stack_sets.organizations_access(m.call_as, &ctx.cancel).await {
+                Ok(TrustedAccess::Enabled) => {}
+                Ok(_) => {
+                    if let Err(e) = aws.stack_sets.activate_organizations_access(m.call_as, &ctx.cancel).await {
+                        diags.error(summary("activating trusted access for", &m), e.to_string());
+                        return None;
+                    }
+                }
+                Err(e) => {
+                    diags.error(summary("checking trusted access for", &m), e.to_string());
+                    return None;
+                }
+            }
+        }
+        let (api, app) = template_keys(req.config, &clients);
+        let input = m.input(&clients.site, Some((&api, &app)));
+        let token = operations::derive_id(&m.name, "create-stack-set", "", None);
+        match aws.stack_sets.create_stack_set(&input, &token, &ctx.cancel).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some("NameAlreadyExistsException") => {
+                // A StackSet of this name exists: ours from an interrupted apply, or a
+                // Datadog StackSet made by hand. Adopt it only if it is Datadog's.
+                match aws.stack_sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+                    Ok(s) if s.parameters.contains_key("DatadogApiKey") => {
+                        tracing::info!(stack_set = %m.name, "adopting the existing Datadog StackSet of this name");
+                        let upd = model::Model { ..m.clone() };
+                        if let Err(e) = run(aws.stack_sets.as_ref(), &upd, OpKind::UpdateSet(&input), "updating the existing StackSet", deadline, limit, ctx).await {
+                            diags.error(summary("updating the existing", &m), e.to_string());
+                            return None;
+                        }
+                    }
+                    _ => {
+                        diags.error(
+                            summary("creating", &m),
+                            format!("A StackSet named {} already exists and is not Datadog's. Choose another name, or import it.", m.name),
+                        );
+                        return None;
+                    }
+                }
+            }
+            Err(e) => {
+                diags.error(summary("creating", &m), e.to_string());
+                return None;
+            }
+        }
+        let mut private = Private::new();
+        if let Err(e) = self.converge_instances(&clients, None, &m, deadline, limit, ctx).await {
+            // The StackSet exists: keep it in state so the next plan repairs in place.
+            // A create that reports an error is tainted by Terraform and replaced as a
+            // whole, so failed accounts are reported as a warning and as drift.
+            diags.warning(
+                summary("deploying stack instances of", &m),
+                format!("{e}\n\nThe StackSet was created and stays in state; the next plan shows the accounts above as drift and the next apply retries them."),
+            );
+        }
+        let state = self.applied_state(&clients, &m, &mut private, ctx, diags).await;
+        *req.private = private;
+        state
+    }
+
+    async fn read(&self, ctx: &CallCtx, state: Value, private: &mut Private, diags: &mut Diagnostics) -> Option<Value> {
+        let Ok(found) = self.data.clients_if_known(diags) else { return None };
+        let Some(clients) = found else { return Some(state) };
+        let m = Model::from_value(&state);
+        match self.refresh(&clients, m.clone(), private, ctx).await {
+            Ok(Some(m)) => Some(m.to_value()),
+            Ok(None) => {
+                diags.warning(
+                    format!("StackSet {} is gone", m.name),
+                    "It was deleted outside Terraform; the next apply creates it again.",
+                );
+                None
+            }
+            Err(e) => {
+                diags.error(summary("reading", &m), e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn update(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        let clients = self.data.clients(diags)?;
+        let prior = Model::from_value(req.prior);
+        let m = Model::from_value(req.planned);
+        let aws = clients.aws().await;
+        let limit = timeout(&m, "update");
+        let deadline = Instant::now() + limit;
+        if model::set_settings(&prior) != model::set_settings(&m) {
+            let rotate = prior.keys_revision != m.keys_revision;
+            let keys = template_keys(req.config, &clients);
+            let input = m.input(&clients.site, rotate.then_some((&keys.0, &keys.1)));
+            if let Err(e) = run(aws.stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the StackSet", deadline, limit, ctx).await {
+                diags.error(summary("updating", &m), e.to_string());
+                return self.applied_state(&clients, &prior, req.private, ctx, &mut Diagnostics::new()).await;
+            }
+        }
+        if let Err(e) = self.converge_instances(&clients, Some(&prior), &m, deadline, limit, ctx).await {
+            diags.error(summary("updating stack instances of", &m), e.to_string());
+        }
+        let mut quiet = Diagnostics::new();
+        let state = self.applied_state(&clients, &m, req.private, ctx, if diags.has_errors() { &mut quiet } else { diags }).await;
+        state
+    }
+
+    async fn delete(&self, ctx: &CallCtx, prior: &Value, _private: &Private, diags: &mut Diagnostics) {
+        let Some(clients) = self.data.clients(diags) else { return };
+        let m = Model::from_value(prior);
+        let aws = clients.aws().await;
+        let limit = timeout(&m, "delete");
+        let deadline = Instant::now() + limit;
+        let sets = aws.stack_sets.as_ref();
+        let instances = match sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await {
+            Ok(i) => i,
+            Err(AwsError::NotFound { .. }) => return,
+            Err(e) => return diags.error(summary("deleting", &m), e.to_string()),
+        };
+        if !instances.is_empty() {
+            let mut ous = m.organizational_unit_ids.clone();
+            ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()).filter(|o| !o.is_empty()));
+            let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
+            let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect() };
+            if let Err(e) = run(sets, &m, OpKind::DeleteInstances(&t), "deleting every stack instance", deadline, limit, ctx).await {
+                return diags.error(summary("deleting stack instances of", &m), e.to_string());
+            }
+        }
+        match sets.delete_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+            Ok(()) | Err(AwsError::NotFound { .. }) => {}
+            Err(e) => diags.error(summary("deleting", &m), e.to_string()),
+        }
+    }
+
+    async fn import(&self, ctx: &CallCtx, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        let (name, call_as) = match id.split_once(',') {
+            None => (id, Some(CallAs::SelfAccount)),
+            Some((n, c)) => (n, CallAs::parse(c)),
+        };
+        let Some(call_as) = call_as.filter(|_| validate::is_stack_set_name(name)) else {
+            diags.error(
+                "Invalid import ID",
+                format!("{id:?} is not a StackSet import ID. Accepted forms:\n- NAME, e.g. DatadogIntegration\n- NAME,DELEGATED_ADMIN (or NAME,SELF)"),
+            );
+            return None;
+        };
+        let clients = self.data.clients(diags)?;
+        let mut skeleton = Model::from_value(&Value::Null);
+        skeleton.name = name.to_owned();
+        skeleton.call_as = call_as;
+        skeleton.template_url = Some(DEFAULT_TEMPLATE_URL.to_owned());
+        let mut private = Private::new();
+        match self.refresh(&clients, skeleton, &mut private, ctx).await {
+            Ok(Some(m)) => Some(m.to_value()),
+            Ok(None) => {
+                diags.error(format!("importing StackSet ({name})"), format!("No StackSet named {name} is visible with call_as = {}.", call_as.as_str()));
+                None
+            }
+            Err(e) => {
+                diags.error(format!("importing StackSet ({name})"), e.to_string());
+                None
+            }
+        }
+    }
+}

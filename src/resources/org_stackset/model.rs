@@ -1,0 +1,301 @@
+//! The StackSet as Terraform holds it, decoded once from a value and encoded once,
+//! plus the mapping to and from the StackSets API.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::clients::aws::{CallAs, OperationPreferences, Parameter, StackInstance, StackSet, StackSetInput, Template};
+use crate::clients::secret::Secret;
+use crate::plugin::plan::object;
+use crate::plugin::Value;
+
+use super::schema::DEFAULT_TEMPLATE_URL;
+use super::validate::TYPED_PARAMETERS;
+
+/// What `template_url` reads as when the StackSet's template was changed outside
+/// Terraform, so the plan shows the change and apply puts the configured one back.
+pub(super) const TEMPLATE_CHANGED: &str = "(changed outside Terraform)";
+
+/// A decoded `datadog_aws_org_stackset` value (configuration, plan or state).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Model {
+    pub name: String,
+    pub description: Option<String>,
+    pub template_url: Option<String>,
+    pub template_body: Option<String>,
+    /// As configured: a dynamic value holding one region name.
+    pub region: Value,
+    pub organizational_unit_ids: BTreeSet<String>,
+    pub datadog_site: Option<String>,
+    pub iam_role_name: String,
+    pub disable_metric_collection: bool,
+    pub disable_resource_collection: bool,
+    pub cspm: bool,
+    pub extra_parameters: Option<BTreeMap<String, String>>,
+    pub keys_revision: Option<String>,
+    pub auto_deployment: bool,
+    pub retain_stacks: bool,
+    pub managed_execution: bool,
+    /// Kept verbatim: AWS does not store them.
+    pub operation_preferences: Value,
+    pub call_as: CallAs,
+    pub activate_trusted_access: bool,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub arn: Option<String>,
+    pub stack_set_id: Option<String>,
+    pub status: Option<String>,
+    pub instances: Value,
+    pub account_ids: Value,
+    pub template_sha256: Value,
+    pub revision: Value,
+    pub timeouts: Value,
+}
+
+fn string(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
+fn boolean(v: Option<&Value>, default: bool) -> bool {
+    v.and_then(Value::as_bool).unwrap_or(default)
+}
+
+fn string_map(v: Option<&Value>) -> Option<BTreeMap<String, String>> {
+    match v? {
+        Value::Map(m) => Some(m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()),
+        _ => None,
+    }
+}
+
+fn opt_string(s: Option<&String>) -> Value {
+    s.map_or(Value::Null, |s| Value::String(s.clone()))
+}
+
+fn map_value(m: Option<&BTreeMap<String, String>>) -> Value {
+    m.map_or(Value::Null, |m| Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()))
+}
+
+/// `Value::Set` of strings.
+pub(super) fn string_set(items: impl IntoIterator<Item = String>) -> Value {
+    Value::Set(items.into_iter().map(Value::String).collect())
+}
+
+/// SHA-256 of a template body, hex.
+pub(super) fn sha256_hex(body: &str) -> String {
+    let digest = Sha256::digest(body.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn bool_param(b: bool) -> String {
+    if b { "true" } else { "false" }.to_owned()
+}
+
+impl Model {
+    pub(super) fn from_value(v: &Value) -> Model {
+        let auto = v.get_attr("auto_deployment");
+        Model {
+            name: string(v.get_attr("name")).unwrap_or_default(),
+            description: string(v.get_attr("description")),
+            template_url: string(v.get_attr("template_url")),
+            template_body: string(v.get_attr("template_body")),
+            region: v.get_attr("region").cloned().unwrap_or(Value::Null),
+            organizational_unit_ids: match v.get_attr("organizational_unit_ids") {
+                Some(Value::Set(ids)) => ids.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                _ => BTreeSet::new(),
+            },
+            datadog_site: string(v.get_attr("datadog_site")),
+            iam_role_name: string(v.get_attr("iam_role_name")).unwrap_or_else(|| "DatadogIntegrationRole".into()),
+            disable_metric_collection: boolean(v.get_attr("disable_metric_collection"), false),
+            disable_resource_collection: boolean(v.get_attr("disable_resource_collection"), false),
+            cspm: boolean(v.get_attr("cloud_security_posture_management"), false),
+            extra_parameters: string_map(v.get_attr("extra_parameters")),
+            keys_revision: string(v.get_attr("keys_revision")),
+            auto_deployment: boolean(auto.and_then(|a| a.get_attr("enabled")), true),
+            retain_stacks: boolean(auto.and_then(|a| a.get_attr("retain_stacks_on_account_removal")), false),
+            managed_execution: boolean(v.get_attr("managed_execution"), false),
+            operation_preferences: v.get_attr("operation_preferences").cloned().unwrap_or_else(super::schema::default_operation_preferences),
+            call_as: string(v.get_attr("call_as")).as_deref().and_then(CallAs::parse).unwrap_or(CallAs::SelfAccount),
+            activate_trusted_access: boolean(v.get_attr("activate_trusted_access"), false),
+            tags: string_map(v.get_attr("tags")),
+            arn: string(v.get_attr("arn")),
+            stack_set_id: string(v.get_attr("stack_set_id")),
+            status: string(v.get_attr("status")),
+            instances: v.get_attr("instances").cloned().unwrap_or(Value::Null),
+            account_ids: v.get_attr("account_ids").cloned().unwrap_or(Value::Null),
+            template_sha256: v.get_attr("template_sha256").cloned().unwrap_or(Value::Null),
+            revision: v.get_attr("revision").cloned().unwrap_or(Value::Null),
+            timeouts: v.get_attr("timeouts").cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    pub(super) fn to_value(&self) -> Value {
+        object([
+            ("id", Value::String(self.name.clone())),
+            ("name", Value::String(self.name.clone())),
+            ("description", opt_string(self.description.as_ref())),
+            ("template_url", opt_string(self.template_url.as_ref())),
+            ("template_body", opt_string(self.template_body.as_ref())),
+            ("region", self.region.clone()),
+            ("organizational_unit_ids", string_set(self.organizational_unit_ids.iter().cloned())),
+            ("datadog_site", opt_string(self.datadog_site.as_ref())),
+            ("iam_role_name", Value::String(self.iam_role_name.clone())),
+            ("disable_metric_collection", Value::Bool(self.disable_metric_collection)),
+            ("disable_resource_collection", Value::Bool(self.disable_resource_collection)),
+            ("cloud_security_posture_management", Value::Bool(self.cspm)),
+            ("extra_parameters", map_value(self.extra_parameters.as_ref())),
+            ("datadog_api_key_wo", Value::Null),
+            ("datadog_app_key_wo", Value::Null),
+            ("keys_revision", opt_string(self.keys_revision.as_ref())),
+            (
+                "auto_deployment",
+                object([("enabled", Value::Bool(self.auto_deployment)), ("retain_stacks_on_account_removal", Value::Bool(self.retain_stacks))]),
+            ),
+            ("managed_execution", Value::Bool(self.managed_execution)),
+            ("operation_preferences", self.operation_preferences.clone()),
+            ("call_as", Value::String(self.call_as.as_str().to_owned())),
+            ("activate_trusted_access", Value::Bool(self.activate_trusted_access)),
+            ("tags", map_value(self.tags.as_ref())),
+            ("arn", opt_string(self.arn.as_ref())),
+            ("stack_set_id", opt_string(self.stack_set_id.as_ref())),
+            ("status", opt_string(self.status.as_ref())),
+            ("instances", self.instances.clone()),
+            ("account_ids", self.account_ids.clone()),
+            ("template_sha256", self.template_sha256.clone()),
+            ("revision", self.revision.clone()),
+            ("timeouts", self.timeouts.clone()),
+        ])
+    }
+
+    /// The one region, when known.
+    pub(super) fn region_name(&self) -> Option<String> {
+        self.region.unwrap_dynamic().as_str().map(str::to_owned)
+    }
+
+    pub(super) fn template(&self) -> Template {
+        match &self.template_body {
+            Some(b) => Template::Body(b.clone()),
+            None => Template::Url(self.template_url.clone().unwrap_or_else(|| DEFAULT_TEMPLATE_URL.to_owned())),
+        }
+    }
+
+    /// Template parameters. Keys are sent when `keys` is given; otherwise the
+    /// StackSet keeps the ones it has (`UsePreviousValue`).
+    pub(super) fn parameters(&self, site: &str, keys: Option<(&Secret, &Secret)>) -> Vec<Parameter> {
+        let value = |k: &str, v: String| Parameter { key: k.to_owned(), value: Some(v), use_previous: false };
+        let mut params = match keys {
+            Some((api, app)) => vec![value("DatadogApiKey", api.expose().to_owned()), value("DatadogAppKey", app.expose().to_owned())],
+            None => ["DatadogApiKey", "DatadogAppKey"]
+                .iter()
+                .map(|k| Parameter { key: (*k).to_owned(), value: None, use_previous: true })
+                .collect(),
+        };
+        params.push(value("DatadogSite", self.datadog_site.clone().unwrap_or_else(|| site.to_owned())));
+        params.push(value("IAMRoleName", self.iam_role_name.clone()));
+        params.push(value("DisableMetricCollection", bool_param(self.disable_metric_collection)));
+        params.push(value("DisableResourceCollection", bool_param(self.disable_resource_collection)));
+        params.push(value("CloudSecurityPostureManagement", bool_param(self.cspm)));
+        for (k, v) in self.extra_parameters.iter().flatten() {
+            params.push(value(k, v.clone()));
+        }
+        params
+    }
+
+    pub(super) fn input(&self, site: &str, keys: Option<(&Secret, &Secret)>) -> StackSetInput {
+        StackSetInput {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            template: self.template(),
+            parameters: self.parameters(site, keys),
+            capabilities: vec!["CAPABILITY_NAMED_IAM".to_owned()],
+            tags: self.tags.clone().unwrap_or_default(),
+            auto_deployment: self.auto_deployment,
+            retain_stacks_on_account_removal: self.retain_stacks,
+            managed_execution: self.managed_execution,
+            call_as: self.call_as,
+        }
+    }
+
+    pub(super) fn preferences(&self) -> OperationPreferences {
+        let p = &self.operation_preferences;
+        let num = |n| p.get_attr(n).and_then(Value::as_number).and_then(|n| n.as_i64()).and_then(|n| i32::try_from(n).ok());
+        let text = |n| p.get_attr(n).and_then(Value::as_str).map(str::to_owned);
+        OperationPreferences {
+            region_concurrency_type: text("region_concurrency_type").or_else(|| Some("SEQUENTIAL".to_owned())),
+            failure_tolerance_count: num("failure_tolerance_count"),
+            failure_tolerance_percentage: num("failure_tolerance_percentage"),
+            max_concurrent_count: num("max_concurrent_count"),
+            max_concurrent_percentage: num("max_concurrent_percentage"),
+            concurrency_mode: text("concurrency_mode"),
+        }
+    }
+
+    /// Takes every remotely stored attribute from `remote`, keeping Terraform-only ones.
+    pub(super) fn absorb_remote(&mut self, remote: &StackSet, instances: &[StackInstance]) {
+        self.description = remote.description.clone().filter(|d| !d.is_empty());
+        self.arn = Some(remote.arn.clone());
+        self.stack_set_id = Some(remote.id.clone());
+        self.status = Some(remote.status.clone());
+        let p = &remote.parameters;
+        let flag = |k: &str, current: bool| p.get(k).map_or(current, |v| v == "true");
+        self.datadog_site = p.get("DatadogSite").cloned().or_else(|| self.datadog_site.clone());
+        if let Some(r) = p.get("IAMRoleName") {
+            self.iam_role_name = r.clone();
+        }
+        self.disable_metric_collection = flag("DisableMetricCollection", self.disable_metric_collection);
+        self.disable_resource_collection = flag("DisableResourceCollection", self.disable_resource_collection);
+        self.cspm = flag("CloudSecurityPostureManagement", self.cspm);
+        let extra: BTreeMap<String, String> =
+            p.iter().filter(|(k, _)| !TYPED_PARAMETERS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+        // An empty map stays as configured (`{}` or unset) rather than flipping.
+        self.extra_parameters = if extra.is_empty() {
+            self.extra_parameters.take().filter(BTreeMap::is_empty)
+        } else {
+            Some(extra)
+        };
+        self.auto_deployment = remote.auto_deployment;
+        self.retain_stacks = remote.retain_stacks_on_account_removal;
+        self.managed_execution = remote.managed_execution;
+        self.tags = if remote.tags.is_empty() && self.tags.is_none() { None } else { Some(remote.tags.clone()) };
+        if !remote.organizational_unit_ids.is_empty() {
+            self.organizational_unit_ids = remote.organizational_unit_ids.iter().cloned().collect();
+        }
+        let mut regions: BTreeSet<String> = remote.regions.iter().cloned().collect();
+        regions.extend(instances.iter().map(|i| i.region.clone()));
+        match regions.len() {
+            0 => {}
+            1 => {
+                if self.region_name().as_deref() != regions.first().map(String::as_str) {
+                    self.region = Value::String(regions.into_iter().next().unwrap_or_default());
+                }
+            }
+            // Several regions: say so in the plan; apply keeps only the configured one.
+            _ => self.region = Value::String(regions.into_iter().collect::<Vec<_>>().join(",")),
+        }
+        self.instances = Value::List(
+            instances
+                .iter()
+                .map(|i| {
+                    object([
+                        ("account_id", Value::String(i.account.clone())),
+                        ("region", Value::String(i.region.clone())),
+                        ("organizational_unit_id", Value::String(i.organizational_unit_id.clone())),
+                        ("status", Value::String(i.status.clone())),
+                        ("detailed_status", Value::String(i.detailed_status.clone())),
+                        ("status_reason", Value::String(i.status_reason.clone())),
+                    ])
+                })
+                .collect(),
+        );
+    }
+}
+
+/// What the plan compares to decide whether `UpdateStackSet` runs: every setting
+/// stored on the StackSet, plus the key revision.
+pub(super) fn set_settings(m: &Model) -> impl PartialEq + std::fmt::Debug + '_ {
+    (
+        (&m.description, &m.template_url, &m.template_body, &m.datadog_site, &m.iam_role_name),
+        (m.disable_metric_collection, m.disable_resource_collection, m.cspm, &m.extra_parameters, &m.keys_revision),
+        (m.auto_deployment, m.retain_stacks, m.managed_execution, &m.tags),
+    )
+}
+

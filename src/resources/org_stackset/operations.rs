@@ -1,0 +1,181 @@
+//! StackSet operations: deterministic ids, joining an interrupted operation, and the
+//! one wait loop, which reports progress and names every failed account.
+//!
+//! An operation id is derived from the StackSet, the action, a digest of its input,
+//! and the id of the operation before it. A re-run after a crash or a killed apply
+//! derives the same id, finds it still running and waits for it instead of starting
+//! a duplicate; a later request with the same input follows other operations, so it
+//! gets a fresh id and AWS does not mistake it for a repeat.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+use crate::clients::aws::{AwsError, CallAs, Operation, OperationResult, StackSets};
+use crate::plugin::CallCtx;
+
+/// Why an operation did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum OperationError {
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("operation {id} ({what}) ended {status}{reason}:\n{failures}")]
+    Failed { id: String, what: String, status: String, reason: String, failures: String },
+    #[error("timed out after {limit:?} waiting for operation {id} ({what}); it keeps running in AWS and the next apply waits for it")]
+    Timeout { id: String, what: String, limit: Duration },
+    #[error("stopped waiting for operation {id} ({what}): Terraform asked the provider to stop; it keeps running in AWS and the next apply waits for it")]
+    Cancelled { id: String, what: String },
+}
+
+/// `tf-` and 32 hex digits: within AWS's OperationId rules, and recognisably ours.
+pub(super) fn derive_id(stack_set: &str, action: &str, digest: &str, predecessor: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    for part in [stack_set, action, digest, predecessor.unwrap_or("-")] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let hex: String = h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("tf-{hex}")
+}
+
+/// A digest of an operation's input, for [`derive_id`].
+pub(super) fn digest<T: std::fmt::Debug>(input: &T) -> String {
+    let hex: String = Sha256::digest(format!("{input:?}").as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    hex
+}
+
+/// The id to start with, or an interrupted operation of ours to join.
+pub(super) enum Start {
+    Join(String),
+    New(String),
+}
+
+/// Decides between joining and starting, from the StackSet's operation history.
+pub(super) fn plan_start(stack_set: &str, action: &str, digest: &str, history: &[Operation]) -> Start {
+    let latest = history.first();
+    let before = history.get(1).map(|o| o.id.as_str());
+    if let Some(l) = latest {
+        if !l.is_done() && l.id == derive_id(stack_set, action, digest, before) {
+            return Start::Join(l.id.clone());
+        }
+    }
+    Start::New(derive_id(stack_set, action, digest, latest.map(|o| o.id.as_str())))
+}
+
+/// Polls the operation until it ends, logging progress, within `deadline`.
+pub(super) async fn wait(
+    aws: &dyn StackSets,
+    stack_set: &str,
+    call_as: CallAs,
+    id: &str,
+    what: &str,
+    deadline: Instant,
+    limit: Duration,
+    ctx: &CallCtx,
+) -> Result<Operation, OperationError> {
+    let interval = crate::env::poll_interval(Duration::from_secs(5));
+    let mut last_progress = String::new();
+    tracing::info!(stack_set, operation_id = id, "waiting for {what}");
+    loop {
+        let op = aws.describe_operation(stack_set, call_as, id, &ctx.cancel).await?;
+        let results = aws.list_operation_results(stack_set, call_as, id, &ctx.cancel).await.unwrap_or_default();
+        let progress = progress_line(&results);
+        if progress != last_progress && !progress.is_empty() {
+            tracing::info!(stack_set, operation_id = id, "{what}: {progress}");
+            last_progress = progress;
+        }
+        if op.is_done() {
+            let failures = failure_lines(&results);
+            if op.status == "SUCCEEDED" && failures.is_empty() {
+                return Ok(op);
+            }
+            let reason = if op.status_reason.is_empty() { String::new() } else { format!(" ({})", op.status_reason) };
+            let failures = if failures.is_empty() { "no account reported a failure".to_owned() } else { failures.join("\n") };
+            return Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status, reason, failures });
+        }
+        if Instant::now() + interval > deadline {
+            return Err(OperationError::Timeout { id: id.to_owned(), what: what.to_owned(), limit });
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = ctx.cancel.cancelled() => return Err(OperationError::Cancelled { id: id.to_owned(), what: what.to_owned() }),
+        }
+    }
+}
+
+/// "12/40 accounts succeeded, 3 running, 1 failed".
+fn progress_line(results: &[OperationResult]) -> String {
+    if results.is_empty() {
+        return String::new();
+    }
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results {
+        *counts.entry(r.status.as_str()).or_default() += 1;
+    }
+    let done = counts.get("SUCCEEDED").copied().unwrap_or(0);
+    let mut line = format!("{done}/{} accounts succeeded", results.len());
+    for (status, label) in [("RUNNING", "running"), ("PENDING", "pending"), ("FAILED", "failed"), ("CANCELLED", "cancelled")] {
+        if let Some(n) = counts.get(status) {
+            line.push_str(&format!(", {n} {label}"));
+        }
+    }
+    line
+}
+
+/// `account 111111111111, us-east-1: FAILED: <AWS's reason>` for every failure.
+pub(super) fn failure_lines(results: &[OperationResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| matches!(r.status.as_str(), "FAILED" | "CANCELLED"))
+        .map(|r| format!("account {}, {}: {}: {}", r.account, r.region, r.status, if r.status_reason.is_empty() { "no reason given" } else { &r.status_reason }))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(id: &str, status: &str) -> Operation {
+        Operation { id: id.into(), action: "CREATE".into(), status: status.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn an_interrupted_operation_of_ours_is_joined_not_repeated() {
+        let first = derive_id("dd", "create-instances", "d1", Some("older"));
+        let history = vec![op(&first, "RUNNING"), op("older", "SUCCEEDED")];
+        assert!(matches!(plan_start("dd", "create-instances", "d1", &history), Start::Join(id) if id == first));
+    }
+
+    #[test]
+    fn the_same_request_after_it_finished_gets_a_fresh_id() {
+        let first = derive_id("dd", "create-instances", "d1", Some("older"));
+        let history = vec![op(&first, "SUCCEEDED"), op("older", "SUCCEEDED")];
+        match plan_start("dd", "create-instances", "d1", &history) {
+            Start::New(id) => assert_ne!(id, first),
+            Start::Join(_) => panic!("a finished operation must not be joined"),
+        }
+    }
+
+    #[test]
+    fn someone_elses_running_operation_is_not_joined() {
+        let history = vec![op("auto-deployment-1", "RUNNING")];
+        assert!(matches!(plan_start("dd", "create-instances", "d1", &history), Start::New(_)));
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_within_aws_rules() {
+        let a = derive_id("dd", "x", "d", None);
+        assert_eq!(a, derive_id("dd", "x", "d", None));
+        assert!(a.len() <= 128 && a.starts_with("tf-") && a[3..].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn progress_and_failures_read_like_the_guide() {
+        let r = |a: &str, s: &str, why: &str| OperationResult { account: a.into(), region: "us-east-1".into(), status: s.into(), status_reason: why.into() };
+        let results = vec![r("111111111111", "SUCCEEDED", ""), r("222222222222", "FAILED", "Datadog answered 409"), r("333333333333", "RUNNING", "")];
+        assert_eq!(progress_line(&results), "1/3 accounts succeeded, 1 running, 1 failed");
+        assert_eq!(failure_lines(&results), vec!["account 222222222222, us-east-1: FAILED: Datadog answered 409"]);
+    }
+}

@@ -1,0 +1,167 @@
+//! The `datadog_aws_org_stackset` schema.
+
+use crate::plugin::plan::object;
+use crate::plugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type, Value};
+
+/// Datadog's organizations template, pinned to the release this provider was tested with.
+pub(super) const DEFAULT_TEMPLATE_URL: &str =
+    "https://datadog-cloudformation-template.s3.amazonaws.com/aws/v4.3.0/main_organizations.yaml";
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+
+pub(super) fn default_auto_deployment() -> Value {
+    object([("enabled", Value::Bool(true)), ("retain_stacks_on_account_removal", Value::Bool(false))])
+}
+
+pub(super) fn default_operation_preferences() -> Value {
+    object([
+        ("region_concurrency_type", s("SEQUENTIAL")),
+        ("failure_tolerance_count", Value::Null),
+        ("failure_tolerance_percentage", Value::Null),
+        ("max_concurrent_count", Value::Null),
+        ("max_concurrent_percentage", Value::Null),
+        ("concurrency_mode", Value::Null),
+    ])
+}
+
+fn instance_type() -> Type {
+    Type::object([
+        ("account_id", Type::String),
+        ("region", Type::String),
+        ("organizational_unit_id", Type::String),
+        ("status", Type::String),
+        ("detailed_status", Type::String),
+        ("status_reason", Type::String),
+    ])
+}
+
+/// The resource schema.
+pub(super) fn schema() -> Schema {
+    let auto_deployment = Attribute::nested(
+        "auto_deployment",
+        Nesting::Single,
+        vec![
+            Attribute::bool("enabled", "Deploy to accounts that join a targeted OU later. Default `true`, as the guide says.").default(Value::Bool(true)),
+            Attribute::bool("retain_stacks_on_account_removal", "Keep an account's stack when it leaves the targeted OUs. Default `false`.")
+                .default(Value::Bool(false)),
+        ],
+        "Automatic deployment to new accounts. Changes in place.",
+    )
+    .default(default_auto_deployment());
+
+    let preferences = Attribute::nested(
+        "operation_preferences",
+        Nesting::Single,
+        vec![
+            Attribute::string("region_concurrency_type", "`SEQUENTIAL` (the guide's choice) or `PARALLEL`.").default(s("SEQUENTIAL")),
+            Attribute::typed("failure_tolerance_count", Type::Number, "Accounts that may fail per region before the operation stops. Conflicts with `failure_tolerance_percentage`.").optional(),
+            Attribute::typed("failure_tolerance_percentage", Type::Number, "Percentage of accounts that may fail per region. Conflicts with `failure_tolerance_count`.").optional(),
+            Attribute::typed("max_concurrent_count", Type::Number, "Accounts deployed at once. Conflicts with `max_concurrent_percentage`.").optional(),
+            Attribute::typed("max_concurrent_percentage", Type::Number, "Percentage of accounts deployed at once. Conflicts with `max_concurrent_count`.").optional(),
+            Attribute::string("concurrency_mode", "`STRICT_FAILURE_TOLERANCE` or `SOFT_FAILURE_TOLERANCE`.").optional(),
+        ],
+        "How StackSet operations roll out. AWS does not store these: they are sent with every operation and kept from configuration, so they never show as drift.",
+    )
+    .default(default_operation_preferences());
+
+    let timeouts = Block::new(
+        "How long each operation may take, as durations such as `2h`.",
+        vec![
+            Attribute::string("create", "Default `2h`.").optional(),
+            Attribute::string("update", "Default `2h`.").optional(),
+            Attribute::string("delete", "Default `2h`.").optional(),
+        ],
+    );
+
+    let block = Block::new(
+        "Datadog's service-managed CloudFormation StackSet over an AWS Organization or some of its OUs, with one \
+         stack instance per member account in exactly one region, as Datadog's multi-account guide sets it up.",
+        vec![
+            Attribute::string("id", "The StackSet name.").computed().use_state_for_unknown(),
+            Attribute::string("name", "StackSet name: letters, digits and hyphens, starting with a letter, at most 128. Changing it replaces the StackSet.")
+                .required()
+                .requires_replace(),
+            Attribute::string("description", "StackSet description.").optional(),
+            Attribute::string("template_url", "S3 URL of the template. Defaults to Datadog's organizations template v4.3.0 when `template_body` is not set.")
+                .optional()
+                .computed(),
+            Attribute::string("template_body", "The template itself, instead of `template_url`.").optional(),
+            Attribute::typed(
+                "region",
+                Type::Dynamic,
+                "The one region every stack instance is deployed to, e.g. `\"us-east-1\"`. The template creates global IAM \
+                 resources, so a second region would fail: a list is refused.",
+            )
+            .required(),
+            Attribute::string_set(
+                "organizational_unit_ids",
+                "Deployment targets: the root id (`r-…`) for the whole organization, or OU ids (`ou-…`), which include their child OUs.",
+            )
+            .required(),
+            Attribute::string("datadog_site", "Template parameter `DatadogSite`. Defaults to the provider's site.").optional().computed(),
+            Attribute::string("iam_role_name", "Template parameter `IAMRoleName`. Default `DatadogIntegrationRole`.").default(s("DatadogIntegrationRole")),
+            Attribute::bool("disable_metric_collection", "Template parameter `DisableMetricCollection` (for CCM or CSM-only use). Default `false`.")
+                .default(Value::Bool(false)),
+            Attribute::bool("disable_resource_collection", "Template parameter `DisableResourceCollection`. Default `false`.").default(Value::Bool(false)),
+            Attribute::bool(
+                "cloud_security_posture_management",
+                "Template parameter `CloudSecurityPostureManagement` (CSM Misconfigurations). Needs resource collection. Default `false`.",
+            )
+            .default(Value::Bool(false)),
+            Attribute::typed("extra_parameters", Type::Map(Box::new(Type::String)), "Parameters a newer template adds, by name. May not repeat a typed parameter.")
+                .optional(),
+            Attribute::string(
+                "datadog_api_key_wo",
+                "Datadog API key for the template, write-only (Terraform 1.11+): never stored. Defaults to the provider's `api_key`.",
+            )
+            .optional()
+            .sensitive()
+            .write_only(),
+            Attribute::string(
+                "datadog_app_key_wo",
+                "Datadog application key for the template, write-only (Terraform 1.11+): never stored. Defaults to the provider's `app_key`.",
+            )
+            .optional()
+            .sensitive()
+            .write_only(),
+            Attribute::string(
+                "keys_revision",
+                "Change this to send the Datadog keys again (key rotation). Otherwise updates keep the keys the StackSet has.",
+            )
+            .optional(),
+            auto_deployment,
+            Attribute::bool("managed_execution", "Managed execution. Default `false` (the guide's \"Inactive\": one operation at a time).")
+                .default(Value::Bool(false)),
+            preferences,
+            Attribute::string("call_as", "`SELF` (management account) or `DELEGATED_ADMIN`. Default `SELF`. Changing it replaces the StackSet.")
+                .default(s("SELF"))
+                .requires_replace(),
+            Attribute::bool(
+                "activate_trusted_access",
+                "Activate trusted access between StackSets and Organizations on create when it is off. Default `false`: a plan with trusted access off fails and says what to do.",
+            )
+            .default(Value::Bool(false)),
+            Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, propagated to the stacks.").optional(),
+            Attribute::string("arn", "The StackSet ARN.").computed().use_state_for_unknown(),
+            Attribute::string("stack_set_id", "The StackSet id.").computed().use_state_for_unknown(),
+            Attribute::string("status", "ACTIVE or DELETED.").computed().use_state_for_unknown(),
+            Attribute::typed("instances", Type::List(Box::new(instance_type())), "Every stack instance with its status.").computed(),
+            Attribute::string_set(
+                "account_ids",
+                "Accounts covered: known at plan time (active member accounts under the targeted OUs), and after apply the accounts \
+                 with a healthy instance. Made for `for_each` into `datadog_aws_account_link`.",
+            )
+            .computed(),
+            Attribute::string("template_sha256", "SHA-256 of the template body the StackSet uses.").computed(),
+            Attribute::string(
+                "revision",
+                "Changes whenever an operation updates the stack instances. Wire it to `datadog_aws_account_link.stack_set_revision`.",
+            )
+            .computed(),
+        ],
+    )
+    .with_block(NestedBlock::new("timeouts", Nesting::Single, timeouts));
+    Schema::new(block)
+}
