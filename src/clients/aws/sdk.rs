@@ -538,7 +538,7 @@ impl StackSets for SdkAws {
             .await?;
         // Newest first, by the timestamp itself (the strings may differ in precision);
         // operations without one last.
-        ops.sort_by(|a, b| b.0.cmp(&a.0));
+        ops.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
         Ok(ops.into_iter().map(|(_, op)| op).collect())
     }
 

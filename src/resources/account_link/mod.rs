@@ -120,6 +120,16 @@ async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<
             return adopt(dd, link, found, ctx).await;
         }
     }
+    if link.stack_set_revision.is_some() {
+        // Wired to a StackSet: its stack registers the account, and a config we
+        // created ourselves would make that registration fail with a conflict.
+        return Err(LinkError::Conflict(format!(
+            "AWS account {} is not registered in Datadog yet. The StackSet's stack registers it when the account's \
+             stack instance succeeds; see the datadog_aws_org_stackset warnings for why it did not. The next apply \
+             retries the instance, then links the account",
+            link.aws_account_id
+        )));
+    }
     let mut fresh = link.clone();
     // Datadog issues the external id; we never invent one.
     fresh.external_id = None;

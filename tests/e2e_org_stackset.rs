@@ -1,0 +1,358 @@
+//! `datadog_aws_org_stackset` with account links, driven by real Terraform against the
+//! AWS emulator (moto behind our launcher, which runs the template's Datadog
+//! registration) and the Datadog fake. Seed: root; Production (3 active accounts and
+//! a suspended one); Development (2) with child Sandbox (1).
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use testkit::{fake_datadog_admin, planned_changes, FakeDatadog, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+
+const SET: &str = "DatadogIntegration";
+
+fn start() -> anyhow::Result<Sandbox> {
+    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
+}
+
+fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
+    Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
+}
+
+fn config(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
+    let ous: Vec<String> = targets.iter().map(|t| format!("\"{}\"", sb.var(t).unwrap_or(t))).collect();
+    format!(
+        r#"{REQUIRED_PROVIDERS}
+provider "datadog" {{}}
+
+resource "datadog_aws_org_stackset" "org" {{
+  name                    = "{SET}"
+  region                  = "us-east-1"
+  organizational_unit_ids = [{}]
+{extra}
+}}
+
+resource "datadog_aws_account_link" "account" {{
+  for_each           = datadog_aws_org_stackset.org.account_ids
+  aws_account_id     = each.key
+  account_tags       = ["team:platform"]
+  stack_set_revision = datadog_aws_org_stackset.org.revision
+  metrics = {{
+    collect_custom_metrics = true
+  }}
+}}
+"#,
+        ous.join(", ")
+    )
+}
+
+fn emulator(sb: &Sandbox) -> anyhow::Result<FakeDatadog> {
+    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")
+}
+
+fn emulator_call(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    let bytes = body.map(|b| b.to_string().into_bytes());
+    emulator(sb)?
+        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
+        .ensure_success()?
+        .json_or_null()
+}
+
+fn active_accounts(sb: &Sandbox) -> BTreeSet<String> {
+    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
+    state.pointer("/values/root_module/resources")?.as_array()?.iter().find(|r| r["address"] == address)
+}
+
+fn account_ids(state: &Value) -> BTreeSet<String> {
+    state_resource(state, "datadog_aws_org_stackset.org")
+        .and_then(|r| r["values"]["account_ids"].as_array())
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
+    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
+    Ok(list["data"].as_array().cloned().unwrap_or_default())
+}
+
+/// Calls of one action in the emulator's log.
+fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
+    let log = emulator_call(sb, "GET", &format!("calls?action={action}"), None)?;
+    Ok(log["calls"].as_array().cloned().unwrap_or_default())
+}
+
+fn only_updates(plan: &Value) -> bool {
+    let changes = planned_changes(plan);
+    !changes.is_empty() && changes.iter().all(|(_, actions)| actions == &vec!["update".to_owned()])
+}
+
+/// The guide in one apply from an empty state: the StackSet over the whole
+/// organization and one link per account (for_each over plan-time account_ids),
+/// then an empty plan, then destroy in the guide's order leaving nothing behind.
+#[test]
+fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
+    let plan = tf.plan_json()?;
+    let creates = planned_changes(&plan).iter().filter(|(_, a)| a == &vec!["create".to_owned()]).count();
+    assert_eq!(creates, 1 + active_accounts(&sb).len(), "the first plan must already know every account");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "second plan is not empty");
+
+    let state = tf.state_json()?;
+    assert_eq!(account_ids(&state), active_accounts(&sb));
+    let management = sb.var("SANDBOX_MANAGEMENT_ACCOUNT_ID").unwrap_or_default();
+    assert!(!account_ids(&state).contains(management), "the management account never gets an instance");
+    let dd = datadog_accounts(&sb)?;
+    assert_eq!(dd.len(), active_accounts(&sb).len(), "one Datadog account per member account, no duplicates");
+    for a in &dd {
+        assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]), "the link's settings win");
+    }
+
+    tf.destroy()?;
+    let sets = emulator_call(&sb, "GET", "stacksets", None)?;
+    assert!(sets.to_string().matches(SET).count() == 0 || sets["stack_sets"].as_array().is_some_and(|s| s.is_empty()), "a StackSet is left: {sets}");
+    assert!(datadog_accounts(&sb)?.is_empty(), "Datadog accounts are left after destroy");
+    let deletes = calls(&sb, "DeleteStackInstances")?;
+    let set_deletes = calls(&sb, "DeleteStackSet")?;
+    assert!(!deletes.is_empty() && !set_deletes.is_empty(), "instances, then the StackSet, must be deleted");
+    Ok(())
+}
+
+/// An OU subset covers the OU's accounts and its child OUs', nothing else.
+#[test]
+fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "  cloud_security_posture_management = true\n  disable_metric_collection = true"))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let ids = account_ids(&tf.state_json()?);
+    assert_eq!(ids.len(), 3, "Development has 2 accounts and its Sandbox child 1: {ids:?}");
+    Ok(())
+}
+
+/// Drift made outside Terraform shows as an in-place update and apply repairs it:
+/// an instance deleted, an account added while auto-deployment is off.
+#[test]
+fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], "  auto_deployment = { enabled = false }"))?;
+    tf.apply()?;
+    let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
+
+    emulator_call(&sb, "DELETE", &format!("stacksets/{SET}/instances/{victim}/us-east-1"), None)?;
+    // The stack's deletion also removed the account from Datadog: the link is re-created.
+    let plan = tf.plan_json()?;
+    let changes = planned_changes(&plan);
+    assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
+    assert!(changes.contains(&(format!("datadog_aws_account_link.account[\"{victim}\"]"), vec!["create".to_owned()])), "{changes:?}");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "apply did not repair the deleted instance");
+
+    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "late-joiner", "ou_path": "Production"})))?;
+    let new_id = added["id"].as_str().unwrap_or_default().to_owned();
+    let plan = tf.plan_json()?;
+    let changes = planned_changes(&plan);
+    assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
+    assert!(changes.contains(&(format!("datadog_aws_account_link.account[\"{new_id}\"]"), vec!["create".to_owned()])), "{changes:?}");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert!(account_ids(&tf.state_json()?).contains(&new_id));
+    Ok(())
+}
+
+/// A parameter change updates the StackSet; the template's custom resource resets
+/// every account in Datadog, and the links wired to `revision` put their settings
+/// back in the same apply. The next plan is empty.
+#[test]
+fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
+    tf.apply()?;
+    let before = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], "  disable_resource_collection = true"))?;
+    let plan = tf.plan_json()?;
+    assert!(only_updates(&plan), "{:?}", planned_changes(&plan));
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "links did not restore their settings after the StackSet update");
+    let after = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
+    assert_ne!(before, after, "an UpdateStackSet must change the revision");
+    for a in datadog_accounts(&sb)? {
+        assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]));
+        assert_eq!(a["attributes"]["metrics_config"]["collect_custom_metrics"], true);
+    }
+    assert!(!calls(&sb, "UpdateStackSet")?.is_empty());
+    Ok(())
+}
+
+/// One account fails on create: the account is named, the StackSet stays in state,
+/// and the next apply repairs in place, never replacing the StackSet.
+#[test]
+fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Result<()> {
+    let sb = start()?;
+    let victim = active_accounts(&sb).into_iter().last().unwrap_or_default();
+    emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(!out.success(), "the account that failed cannot be linked, so the apply must fail");
+    assert!(text.contains(&victim) && text.contains("Injected: role creation failed"), "the failure must name the account and AWS's reason:\n{text}");
+    let plan = tf.plan_json()?;
+    let set_change = planned_changes(&plan).into_iter().find(|(a, _)| a == "datadog_aws_org_stackset.org");
+    assert_eq!(set_change.map(|(_, a)| a), Some(vec!["update".to_owned()]), "the StackSet must be repaired in place");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1, "the StackSet must never be re-created");
+    Ok(())
+}
+
+/// Several regions, bad OU ids and CSPM without resource collection are refused at
+/// validate, before any AWS call.
+#[test]
+fn e2e_validate_refuses_regions_ou_ids_and_cspm_without_resources() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&format!(
+        r#"{REQUIRED_PROVIDERS}
+resource "datadog_aws_org_stackset" "regions" {{
+  name                    = "a"
+  region                  = ["us-east-1", "eu-west-1"]
+  organizational_unit_ids = ["r-abcd"]
+}}
+resource "datadog_aws_org_stackset" "ous" {{
+  name                    = "b"
+  region                  = "us-east-1"
+  organizational_unit_ids = ["123456789012"]
+}}
+resource "datadog_aws_org_stackset" "cspm" {{
+  name                              = "c"
+  region                            = "us-east-1"
+  organizational_unit_ids           = ["r-abcd"]
+  cloud_security_posture_management = true
+  disable_resource_collection       = true
+}}
+"#
+    ))?;
+    let report = tf.run(&["validate", "-json", "-no-color"])?.json()?;
+    let summaries: Vec<String> = report["diagnostics"].as_array().into_iter().flatten().filter_map(|d| d["summary"].as_str().map(str::to_owned)).collect();
+    for expected in ["Exactly one region", "Invalid organizational unit id", "CSPM needs resource collection"] {
+        assert!(summaries.iter().any(|s| s == expected), "missing {expected:?} in {summaries:?}");
+    }
+    let detail = report["diagnostics"].to_string();
+    assert!(detail.contains("global IAM"), "the region error must give the guide's reason");
+    assert!(calls(&sb, "CreateStackSet")?.is_empty());
+    Ok(())
+}
+
+/// A missing OU and trusted access off are refused at plan, with what to do.
+#[test]
+fn e2e_plan_refuses_a_missing_ou_and_trusted_access_off() -> anyhow::Result<()> {
+    let sb = Sandbox::start_with(&[("SANDBOX_TRUSTED_ACCESS", "disabled")])?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["ou-abcd-abcdefgh"], ""))?;
+    let out = tf.run(&["plan", "-input=false", "-no-color"])?;
+    assert!(!out.success());
+    assert!(out.stderr.contains("Trusted access with AWS Organizations is off"), "{}", out.describe());
+    assert!(out.stderr.contains("ou-abcd-abcdefgh") && out.stderr.contains("not the root or an OU"), "{}", out.describe());
+    // Asking the resource to activate it makes the plan go through.
+    tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], "  activate_trusted_access = true"))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    Ok(())
+}
+
+/// Throttling and OperationInProgressException (another operation holding the set)
+/// are waited out; the apply converges.
+#[test]
+fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
+    let sb = start()?;
+    emulator_call(&sb, "POST", "faults/throttle", Some(json!({"action": "CreateStackInstances", "count": 2})))?;
+    emulator_call(&sb, "POST", "faults/operation-in-progress", Some(json!({"stack_set": SET, "count": 2})))?;
+    emulator_call(&sb, "POST", "faults/throttle", Some(json!({"action": "ListStackInstances", "count": 2})))?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    Ok(())
+}
+
+/// Import by name with matching configuration: the next plan is empty.
+#[test]
+fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
+    let sb = start()?;
+    let owner = terraform(&sb)?;
+    owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
+    owner.apply()?;
+    let other = terraform(&sb)?.in_dir(TestDir::new("e2e_stackset_import")?);
+    other.write_main_tf(&format!(
+        "{}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n",
+        config(&sb, &["SANDBOX_OU_PRODUCTION"], "")
+    ))?;
+    // Links are adopted (they exist in Datadog), the StackSet imported.
+    other.apply()?;
+    assert!(other.plan_is_empty()?, "plan after import is not empty");
+    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1);
+    Ok(())
+}
+
+/// Terraform killed (SIGKILL) while it waits for the instances: the next apply
+/// joins or finishes the interrupted operation, without a duplicate.
+#[test]
+fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()> {
+    let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "1")])?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
+    let mut cmd = tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn()?;
+    let started = Instant::now();
+    loop {
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "no instance operation started");
+        if !calls(&sb, "CreateStackInstances")?.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // SIGKILL to Terraform and the provider it started: nothing gets to clean up.
+    std::process::Command::new("kill").args(["-KILL", &format!("-{}", child.id())]).status()?;
+    let _ = child.wait();
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    let ops: BTreeSet<String> = calls(&sb, "CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
+    assert_eq!(ops.len(), 1, "the interrupted CreateStackInstances operation must be joined, not repeated: {ops:?}");
+    assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len());
+    Ok(())
+}
+
+/// Datadog keys and the AWS secret key never reach state, plans or TRACE logs.
+#[test]
+fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?.with_env("TF_LOG", "TRACE");
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
+    let mut artefacts = String::new();
+    artefacts += &tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?.describe();
+    artefacts += &tf.run_ok(&["plan", "-input=false", "-no-color", "-out=p.tfplan"])?.describe();
+    artefacts += &tf.run_ok(&["show", "-json", "p.tfplan"])?.stdout;
+    artefacts += &tf.run_ok(&["show", "-json"])?.stdout;
+    artefacts += &tf.test_dir().read_file("terraform.tfstate")?;
+    artefacts += &tf.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])?.describe();
+    assert!(artefacts.contains("provider.terraform-provider-datadog"));
+    let aws_secret = sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default();
+    assert!(aws_secret.len() >= 32);
+    for secret in [sb.api_key(), sb.app_key(), aws_secret] {
+        assert!(!artefacts.contains(secret), "a secret leaked");
+    }
+    Ok(())
+}
