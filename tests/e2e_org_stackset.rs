@@ -356,3 +356,111 @@ fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
     }
     Ok(())
 }
+
+/// A CloudFormation client on the emulator, for changes made outside Terraform.
+fn cloudformation(sb: &Sandbox) -> aws_sdk_cloudformation::Client {
+    let creds = aws_sdk_cloudformation::config::Credentials::new(
+        sb.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
+        sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
+        None,
+        None,
+        "sandbox",
+    );
+    let config = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(sb.var("AWS_ENDPOINT_URL").unwrap_or_default())
+        .build();
+    aws_sdk_cloudformation::Client::from_conf(config)
+}
+
+/// Waits for every operation of the StackSet to finish.
+async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        let ops = cfn.list_stack_set_operations().stack_set_name(SET).send().await?;
+        let busy = ops.summaries().iter().any(|o| matches!(o.status().map(|s| s.as_str()), Some("RUNNING" | "QUEUED" | "STOPPING")));
+        if !busy {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    anyhow::bail!("operations did not finish")
+}
+
+/// A template parameter changed and an OU's instances deleted through the AWS API:
+/// both show as in-place updates and apply puts them back.
+#[test]
+fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Result<()> {
+    use aws_sdk_cloudformation::types::{DeploymentTargets, Parameter};
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    let targets = ["SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
+    tf.write_main_tf(&config(&sb, &targets, ""))?;
+    tf.apply()?;
+    let cfn = cloudformation(&sb);
+    let rt = tokio::runtime::Runtime::new()?;
+
+    rt.block_on(async {
+        let keep = |k: &str| Parameter::builder().parameter_key(k).use_previous_value(true).build();
+        cfn.update_stack_set()
+            .stack_set_name(SET)
+            .use_previous_template(true)
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .parameters(keep("DatadogApiKey"))
+            .parameters(keep("DatadogAppKey"))
+            .parameters(keep("DatadogSite"))
+            .parameters(keep("IAMRoleName"))
+            .parameters(Parameter::builder().parameter_key("DisableMetricCollection").parameter_value("true").build())
+            .parameters(keep("DisableResourceCollection"))
+            .parameters(keep("CloudSecurityPostureManagement"))
+            .send()
+            .await?;
+        settle(&cfn).await
+    })?;
+    let plan = tf.plan_json()?;
+    let set = plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default();
+    assert_eq!(set["change"]["actions"], json!(["update"]));
+    assert_eq!(set["change"]["before"]["disable_metric_collection"], true, "the refresh must read the parameter back");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "apply did not restore the parameter");
+
+    let development = sb.var("SANDBOX_OU_DEVELOPMENT").unwrap_or_default().to_owned();
+    rt.block_on(async {
+        cfn.delete_stack_instances()
+            .stack_set_name(SET)
+            .deployment_targets(DeploymentTargets::builder().organizational_unit_ids(&development).build())
+            .regions("us-east-1")
+            .retain_stacks(false)
+            .send()
+            .await?;
+        settle(&cfn).await
+    })?;
+    let plan = tf.plan_json()?;
+    let changes = planned_changes(&plan);
+    assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "apply did not redeploy the OU");
+    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    Ok(())
+}
+
+/// Moving to another region deletes the old region's instances first, in place.
+#[test]
+fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
+    tf.apply()?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "").replace("\"us-east-1\"", "\"eu-west-1\""))?;
+    let plan = tf.plan_json()?;
+    let set_change = planned_changes(&plan).into_iter().find(|(a, _)| a == "datadog_aws_org_stackset.org");
+    assert_eq!(set_change.map(|(_, a)| a), Some(vec!["update".to_owned()]));
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let state = tf.state_json()?;
+    let instances = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"]["instances"].clone()).unwrap_or_default();
+    let regions: BTreeSet<&str> = instances.as_array().into_iter().flatten().filter_map(|i| i["region"].as_str()).collect();
+    assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
+    Ok(())
+}

@@ -211,7 +211,16 @@ where
             message: cause_chain(&err),
             request_id: None,
         },
-        _ => AwsError::Transport { operation, message: cause_chain(&err) },
+        _ => {
+            let message = cause_chain(&err);
+            // Missing credentials or region do not heal by waiting: say so at once.
+            let lower = message.to_ascii_lowercase();
+            if lower.contains("credential") || lower.contains("region") && lower.contains("not") {
+                AwsError::Service { operation, code: "CredentialsOrRegion".to_owned(), message: format!("{message}. Configure AWS credentials and a region (environment, shared config, or the provider's aws block)."), request_id: None }
+            } else {
+                AwsError::Transport { operation, message }
+            }
+        }
     }
 }
 

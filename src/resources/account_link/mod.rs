@@ -183,8 +183,17 @@ impl Resource for AccountLink {
             (Some(partition), Some(account), Some(role)) => Value::String(model::role_arn(&partition, &account, &role)),
             _ => Value::Unknown,
         };
+        // A StackSet operation may have re-registered the account (a new config id and
+        // external id): after it, both are known only once the link looks.
+        let revision = |v: &Value| v.get_attr("stack_set_revision").cloned().unwrap_or(Value::Null);
+        let prior_revision = revision(change.prior);
+        let revised = !change.prior.is_null() && !prior_revision.is_null() && !revision(&change.planned).semantically_equal(&prior_revision);
         if let Value::Object(attrs) = &mut change.planned {
             attrs.insert("role_arn".into(), arn);
+            if revised {
+                attrs.insert("id".into(), Value::Unknown);
+                attrs.insert("external_id".into(), Value::Unknown);
+            }
         }
     }
 
@@ -235,7 +244,16 @@ impl Resource for AccountLink {
             return None;
         };
         let limit = timeout(&link, "update", Duration::from_secs(10 * 60));
-        let result = bounded(limit, "update", async { Ok(clients.datadog.update_account(&id, &link.expand(), &ctx.cancel).await?) }).await;
+        let dd = clients.datadog.as_ref();
+        let result = bounded(limit, "update", async {
+            match dd.update_account(&id, &link.expand(), &ctx.cancel).await {
+                // Re-registered under a new config id (e.g. its stack was re-created):
+                // find it by account and take it over.
+                Err(DatadogError::NotFound { .. }) if link.adopt_existing || link.stack_set_revision.is_some() => create_link(dd, &link, ctx).await,
+                other => Ok(other?),
+            }
+        })
+        .await;
         match result {
             Ok(remote) => Some(new_state(&remote, &link)),
             Err(e) => {

@@ -146,14 +146,11 @@ fn timeout(m: &Model, op: &str) -> Duration {
     m.timeouts.get_attr(op).and_then(Value::as_str).and_then(|t| crate::duration::parse(t).ok()).unwrap_or(DEFAULT_TIMEOUT)
 }
 
-/// The revision: the newest operation that updated the StackSet's stacks (which makes
-/// the template's custom resource re-apply its values in Datadog), else the first one.
+/// The revision: the newest operation on the StackSet. Every operation that touches
+/// stacks makes the template's custom resource write to Datadog (register, reset,
+/// or delete accounts), so links wired to it must look again.
 fn revision_of(history: &[crate::clients::aws::Operation]) -> String {
-    history
-        .iter()
-        .find(|o| o.action == "UPDATE")
-        .or_else(|| history.last())
-        .map_or_else(|| "0".to_owned(), |o| o.id.clone())
+    history.first().map_or_else(|| "0".to_owned(), |o| o.id.clone())
 }
 
 /// The Datadog keys for the template: write-only arguments first, then the provider's.
@@ -411,7 +408,7 @@ impl Resource for OrgStackSet {
             || !missing.is_empty()
             || prior.organizational_unit_ids != desired.organizational_unit_ids
             || !prior.region.semantically_equal(&desired.region);
-        put(&mut change.planned, "revision", if settings_change { Value::Unknown } else { prior.revision.clone() });
+        put(&mut change.planned, "revision", if instance_change { Value::Unknown } else { prior.revision.clone() });
         let template_change = prior.template_url != desired.template_url || prior.template_body != desired.template_body;
         put(&mut change.planned, 
             "template_sha256",
