@@ -30,6 +30,7 @@ build:
 # end-to-end tests expect target/debug/{fake-datadog,terraform-provider-datadog}).
 test: venv
 	$(CARGO) build --workspace --bins --tests
+	.venv/bin/python -m unittest discover -s emulators/aws -q
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace; \
 	else \

@@ -308,3 +308,33 @@ fn e2e_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()>
     }
     Ok(())
 }
+
+/// A provider argument known only after apply (here the API URL, from another
+/// resource): the plan goes through, and apply configures the provider for real.
+#[test]
+fn e2e_provider_configuration_unknown_at_plan_is_deferred_to_apply() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!(
+        r#"{REQUIRED_PROVIDERS}
+resource "terraform_data" "url" {{
+  input = "{}"
+}}
+
+provider "datadog" {{
+  api_url = terraform_data.url.output
+}}
+
+resource "datadog_aws_account_link" "a" {{
+  aws_account_id = "{ACCOUNT_A}"
+}}
+"#,
+        sb.datadog_url()
+    ))?;
+    let plan = tf.plan_json()?;
+    assert_eq!(planned_changes(&plan).len(), 2);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(datadog_accounts(&sb)?.len(), 1);
+    Ok(())
+}

@@ -22,7 +22,6 @@ import ipaddress
 import logging
 import os
 import secrets
-import shlex
 import signal
 import string
 import sys
@@ -86,10 +85,15 @@ def random_credentials() -> tuple[str, str]:
     return key_id, secret
 
 
+def _single_quoted(value: str) -> str:
+    """POSIX single quotes (a quote inside becomes '\\'')."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
 def write_env(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".env.tmp")
-    lines = [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+    lines = [f"export {k}={_single_quoted(v)}" for k, v in values.items()]
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("# AWS emulator environment (generated; sourceable)\n")

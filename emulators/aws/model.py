@@ -84,6 +84,9 @@ class Operation:
     ended: float | None = None
     stop_requested: bool = False
     failed: int = 0
+    # DELETE with AccountFilterType NONE: OUs to drop from the set's
+    # OrganizationalUnitIds once no instance deployed through them is left.
+    forget_ous: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.index = {(r.account, r.region): r for r in self.results}

@@ -159,20 +159,22 @@ class Runner:
             try:
                 self._execute(ss, op)
             except Exception:  # noqa: BLE001 - never leave an operation RUNNING forever
+                if self.stopping.is_set():
+                    return  # shutting down: the pool refuses work, nothing to report
                 log.exception("operation %s on %s crashed", op.id, ss.name)
                 with lock:
-                    self._cancel_rest(ss, op, "Internal emulator error")
+                    self.cancel_rest(ss, op, "Internal emulator error")
                     op.status, op.reason, op.ended = "FAILED", "Internal emulator error", time.time()
             with lock:
                 if ss.queue and ss.queue[0] is op:
                     ss.queue.popleft()
-                ss.prune_regions()
+                self.ctx.stacksets.after_operation(ss, op)
 
     def _execute(self, ss: StackSet, op: Operation) -> None:
         lock = self.ctx.lock
         with lock:
             if op.stop_requested:
-                self._cancel_rest(ss, op, CANCELLED_STOPPED)
+                self.cancel_rest(ss, op, CANCELLED_STOPPED)
                 op.status, op.ended = "STOPPED", time.time()
                 return
             op.status = "RUNNING"
@@ -219,7 +221,7 @@ class Runner:
         with lock:
             op.ended = time.time()
             if stopped:
-                self._cancel_rest(ss, op, CANCELLED_STOPPED)
+                self.cancel_rest(ss, op, CANCELLED_STOPPED)
                 op.status = "STOPPED"
                 op.reason = "The operation was stopped by StopStackSetOperation"
             elif failed_regions:
@@ -230,8 +232,6 @@ class Runner:
                 )
             else:
                 op.status = "SUCCEEDED"
-            if op.action == "DELETE":
-                ss.prune_regions()
 
     def _run_batch(self, ss: StackSet, op: Operation, items: list[tuple[str, str]]) -> dict[str, int]:
         lock = self.ctx.lock
@@ -346,7 +346,7 @@ class Runner:
         for account in accounts:
             self._cancel(ss, op, (account, region), reason)
 
-    def _cancel_rest(self, ss: StackSet, op: Operation, reason: str) -> None:
+    def cancel_rest(self, ss: StackSet, op: Operation, reason: str) -> None:
         for res in op.results:
             if res.status in ("PENDING", "RUNNING"):
                 self._cancel(ss, op, (res.account, res.region), reason)

@@ -94,6 +94,15 @@ def _untoken(token: str | None) -> Any:
         raise validation_error("Invalid NextToken") from None
 
 
+def _offset(p: dict) -> int:
+    start = _untoken(p.get("NextToken"))
+    if start is None:
+        return 0
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise validation_error("Invalid NextToken")
+    return start
+
+
 def _page_size(p: dict) -> int:
     return p.get("MaxResults") or 100
 
@@ -380,7 +389,7 @@ class StackSets:
                 rows.append({k: v for k, v in d.items() if k != "_call_as"})
         if want:
             rows = [r for r in rows if r["Status"] == want]
-        start = _untoken(p.get("NextToken")) or 0
+        start = _offset(p)
         size = _page_size(p)
         page = rows[start : start + size]
         return {"Summaries": page, "NextToken": _token(start + size) if start + size < len(rows) else None}
@@ -433,8 +442,7 @@ class StackSets:
         # Accepted: apply the new definition and settings, then queue the update.
         ss.definition = Definition(tpl, values, next(self._versions))
         op.definition = ss.definition
-        if p.get("Capabilities") is not None:
-            ss.capabilities = list(p["Capabilities"])
+        ss.capabilities = list(p.get("Capabilities") or [])  # each update states them anew, as on AWS
         if p.get("Tags") is not None:
             ss.tags = list(p["Tags"])
         if p.get("Description") is not None:
@@ -543,8 +551,7 @@ class StackSets:
         )
         self._check_in_progress(ss)
         if ss.permission_model == SERVICE_MANAGED and filt == "NONE":
-            removed = set(dt.get("OrganizationalUnitIds") or [])
-            ss.ou_ids = [ou for ou in ss.ou_ids if ou not in removed]
+            op.forget_ous = list(dt.get("OrganizationalUnitIds") or [])
         self._touch_instances(ss, op, keys, create=False)
         self.ctx.runner.submit(ss, op)
         return {"OperationId": op.id}
@@ -585,6 +592,8 @@ class StackSets:
             want[name] = value
         acct, region = p.get("StackInstanceAccount"), p.get("StackInstanceRegion")
         after = _untoken(p.get("NextToken"))
+        if after is not None and not (isinstance(after, list) and len(after) == 2 and all(isinstance(x, str) for x in after)):
+            raise validation_error("Invalid NextToken")
         start = bisect.bisect_right(ss.sorted_keys, tuple(after)) if after else 0
         size = _page_size(p)
         page: list[dict] = []
@@ -653,7 +662,7 @@ class StackSets:
     def _ListStackSetOperations(self, p: dict, rctx: RequestCtx) -> dict:
         ss = self._get(p)
         ops = sorted(ss.operations.values(), key=lambda o: o.created, reverse=True)
-        start = _untoken(p.get("NextToken")) or 0
+        start = _offset(p)
         size = _page_size(p)
         page = [
             {
@@ -683,7 +692,7 @@ class StackSets:
                         f"Member must satisfy enum value set: [{', '.join(sorted(_RESULT_STATUSES))}]"
                     )
         rows = op.results if want is None else [r for r in op.results if r.status == want]
-        start = _untoken(p.get("NextToken")) or 0
+        start = _offset(p)
         size = _page_size(p)
         page = [
             {
@@ -710,8 +719,9 @@ class StackSets:
             op.stop_requested = True
             if ss.queue and ss.queue[0] is not op:
                 ss.queue.remove(op)
-                self.ctx.runner._cancel_rest(ss, op, "Cancelled since the operation was stopped")
+                self.ctx.runner.cancel_rest(ss, op, "Cancelled since the operation was stopped")
                 op.status, op.ended = "STOPPED", time.time()
+                self.after_operation(ss, op)
         elif op.status in ("RUNNING", "STOPPING"):
             op.stop_requested = True
             op.status = "STOPPING"
@@ -724,7 +734,7 @@ class StackSets:
         rows = [{"OrganizationalUnitId": ou, "Regions": list(ss.regions)} for ou in ss.ou_ids]
         if not (ss.auto_deployment or {}).get("Enabled"):
             rows = []
-        start = _untoken(p.get("NextToken")) or 0
+        start = _offset(p)
         size = _page_size(p)
         return {"Summaries": rows[start : start + size], "NextToken": _token(start + size) if start + size < len(rows) else None}
 
@@ -779,7 +789,7 @@ class StackSets:
                         if inst is not None:
                             inst.ou_id = scope[now[0]]
             if joined and ss.regions:
-                keys = [(a, r, ou) for r in ss.regions for a, ou in joined if (a, r) not in ss.instances or ss.instances[(a, r)].deployed is None]
+                keys = [(a, r, ou) for r in ss.regions for a, ou in joined if self._needs_instance(ss, a, r)]
                 if keys:
                     op = self._new_op(ss, str(uuid.uuid4()), "", "CREATE", keys, None, list(ss.regions), auto=True)
                     self._touch_instances(ss, op, keys, create=True)
@@ -793,6 +803,28 @@ class StackSets:
                     )
                     self._touch_instances(ss, op, keys, create=False)
                     self.ctx.runner.submit(ss, op)
+
+    def after_operation(self, ss: StackSet, op: Operation) -> None:
+        """Bookkeeping once an operation has finished (lock held): a DELETE
+        by OU drops the OU from OrganizationalUnitIds when no instance
+        deployed through it (or its children) is left; Regions keep only
+        those still in use."""
+        org = self.ctx.org
+        for ou in op.forget_ous:
+            scope = org.descendants(ou) if org.ou_exists(ou) else {ou}
+            if not any(inst.ou_id in scope for inst in ss.instances.values()):
+                ss.ou_ids = [o for o in ss.ou_ids if o != ou]
+        ss.prune_regions()
+
+    @staticmethod
+    def _needs_instance(ss: StackSet, account: str, region: str) -> bool:
+        inst = ss.instances.get((account, region))
+        if inst is None:
+            return True
+        if inst.deployed is not None:
+            return False
+        op = ss.operations.get(inst.last_op or "")
+        return op is None or not op.active
 
     # ============================================================ out of band
 
@@ -814,18 +846,30 @@ class StackSets:
         return {"removed": True, "custom_resource": "skipped" if not (run_custom_resource and props) else ("failed" if reason else "deleted"), "reason": reason}
 
     def dump(self) -> dict:
+        """Admin view of every stack set (debugging and test assertions)."""
         with self.ctx.lock:
-            return {
-                name: {
-                    "id": ss.id,
-                    "call_as": ss.call_as,
-                    "ou_ids": ss.ou_ids,
-                    "regions": ss.regions,
-                    "instances": len(ss.instances),
-                    "operations": [
-                        {"id": op.id, "action": op.action, "status": op.status, "auto": op.auto}
-                        for op in ss.operations.values()
-                    ],
-                }
-                for name, ss in self.sets.items()
-            }
+            out = []
+            for ss in self.sets.values():
+                counts: dict[str, int] = {}
+                for inst in ss.instances.values():
+                    counts[inst.detailed] = counts.get(inst.detailed, 0) + 1
+                out.append(
+                    {
+                        "name": ss.name,
+                        "id": ss.id,
+                        "status": ss.status,
+                        "call_as": ss.call_as,
+                        "permission_model": ss.permission_model,
+                        "auto_deployment": ss.auto_deployment,
+                        "managed_execution": ss.managed_execution,
+                        "organizational_unit_ids": list(ss.ou_ids),
+                        "regions": list(ss.regions),
+                        "instances": len(ss.instances),
+                        "instances_by_detailed_status": counts,
+                        "operations": [
+                            {"id": op.id, "action": op.action, "status": op.status, "auto": op.auto}
+                            for op in ss.operations.values()
+                        ],
+                    }
+                )
+            return {"stack_sets": out, "deleted": [d["StackSetName"] for d in self.deleted]}

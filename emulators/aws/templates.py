@@ -118,9 +118,6 @@ _NAMED_IAM = {
     "AWS::IAM::InstanceProfile": "InstanceProfileName",
 }
 
-PSEUDO_PARAMS = ("AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::StackName", "AWS::StackId", "AWS::URLSuffix", "AWS::NoValue", "AWS::NotificationARNs")
-
-
 @dataclass
 class Template:
     body: str

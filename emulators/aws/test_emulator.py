@@ -840,6 +840,20 @@ class AutoDeploymentTest(unittest.TestCase):
         wait_operation(self.cf, name, op["OperationId"])
         self.assertIn(mover, [i["Account"] for i in all_instances(self.cf, name)])
 
+    def test_skipped_mode_lists_suspended_accounts(self):
+        """With suspended_instances=skipped, a suspended account gets an OUTDATED SKIPPED_SUSPENDED_ACCOUNT instance and the operation succeeds."""
+        self.emu.settings(instance_seconds=0.0, suspended_instances="skipped")
+        try:
+            name = self._set_over(self.env["SANDBOX_OU_PRODUCTION"])
+        finally:
+            self.emu.settings(suspended_instances="omit")
+        self.assertEqual(self._latest_op(name)["Status"], "SUCCEEDED")
+        suspended = self.env["SANDBOX_SUSPENDED_ACCOUNT_IDS"]
+        inst = {i["Account"]: i for i in all_instances(self.cf, name)}[suspended]
+        self.assertEqual((inst["Status"], inst["StackInstanceStatus"]["DetailedStatus"]), ("OUTDATED", "SKIPPED_SUSPENDED_ACCOUNT"))
+        self.assertNotIn("StackId", inst)
+        self.assertIn("RetainStacks", inst["StatusReason"])
+
     def test_suspended_account_is_skipped_on_update(self):
         """A suspended account's existing instance becomes OUTDATED / SKIPPED_SUSPENDED_ACCOUNT on the next update."""
         self.emu.settings(instance_seconds=0.0)
