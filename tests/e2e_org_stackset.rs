@@ -197,7 +197,7 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
 #[test]
 fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Result<()> {
     let sb = start()?;
-    let victim = active_accounts(&sb).into_iter().last().unwrap_or_default();
+    let victim = active_accounts(&sb).into_iter().next_back().unwrap_or_default();
     emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;

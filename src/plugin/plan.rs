@@ -106,7 +106,7 @@ fn mark_unknown(block: &Block, prior: &Value, planned: &mut Value, config: &Valu
     for a in &block.attributes {
         let cfg = config.get_attr(&a.name).unwrap_or(&Value::Null);
         let Some(slot) = out.get_mut(&a.name) else { continue };
-        if cfg.is_null() && a.computed && a.default.is_none() && !(a.use_state_for_unknown && !prior.is_null()) {
+        if cfg.is_null() && a.computed && a.default.is_none() && (!a.use_state_for_unknown || prior.is_null()) {
             *slot = Value::Unknown;
             continue;
         }

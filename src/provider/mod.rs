@@ -58,6 +58,10 @@ impl Clients {
     }
 }
 
+/// The provider could not be configured; a diagnostic says why.
+#[derive(Debug, Clone, Copy)]
+pub struct NotConfigured;
+
 /// Shared between the provider and its resources: set by ConfigureProvider.
 #[derive(Debug, Default)]
 pub struct ProviderData {
@@ -98,10 +102,10 @@ impl ProviderData {
 
     /// For plans and refreshes: `Ok(None)` when the provider configuration is not
     /// known yet, so the caller plans "known after apply" instead of failing.
-    pub fn clients_if_known(&self, diags: &mut Diagnostics) -> Result<Option<Arc<Clients>>, ()> {
+    pub fn clients_if_known(&self, diags: &mut Diagnostics) -> Result<Option<Arc<Clients>>, NotConfigured> {
         match self.get() {
             Some(Configured::Deferred(_)) => Ok(None),
-            _ => self.clients(diags).map(Some).ok_or(()),
+            _ => self.clients(diags).map(Some).ok_or(NotConfigured),
         }
     }
 

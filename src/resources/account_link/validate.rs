@@ -83,16 +83,14 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Some(lambdas) = config.get_attr("logs").and_then(|l| l.get_attr("lambda_forwarder")).and_then(|f| f.get_attr("lambdas")) {
-        if let Value::Set(items) = lambdas {
-            for arn in items.iter().filter_map(Value::as_str) {
-                if !(arn.starts_with("arn:") && arn.contains(":lambda:")) {
-                    diags.error_at(
-                        AttrPath::root("logs").attr("lambda_forwarder").attr("lambdas"),
-                        "Invalid Lambda ARN",
-                        format!("{arn:?} is not a Lambda function ARN such as \"arn:aws:lambda:us-east-1:123456789012:function:datadog-forwarder\"."),
-                    );
-                }
+    if let Some(Value::Set(items)) = config.get_attr("logs").and_then(|l| l.get_attr("lambda_forwarder")).and_then(|f| f.get_attr("lambdas")) {
+        for arn in items.iter().filter_map(Value::as_str) {
+            if !(arn.starts_with("arn:") && arn.contains(":lambda:")) {
+                diags.error_at(
+                    AttrPath::root("logs").attr("lambda_forwarder").attr("lambdas"),
+                    "Invalid Lambda ARN",
+                    format!("{arn:?} is not a Lambda function ARN such as \"arn:aws:lambda:us-east-1:123456789012:function:datadog-forwarder\"."),
+                );
             }
         }
     }

@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::time::Instant;
 
 use crate::clients::aws::{AwsError, CallAs, InstanceTargets, Organization, StackInstance, StackSets, TrustedAccess};
 use crate::clients::secret::Secret;
@@ -25,7 +24,7 @@ use crate::plugin::{ApplyRequest, AttrPath, CallCtx, Diagnostics, PlanChange, Pr
 use crate::provider::{Clients, ProviderData};
 
 use model::{sha256_hex, string_set, Model, TEMPLATE_CHANGED};
-use operations::{plan_start, wait, OperationError, Start};
+use operations::{plan_start, wait, Budget, OperationError, Start};
 use schema::DEFAULT_TEMPLATE_URL;
 
 /// Private-state key: the template hash this provider last applied.
@@ -88,8 +87,7 @@ async fn run(
     m: &Model,
     kind: OpKind<'_>,
     what: &str,
-    deadline: Instant,
-    limit: Duration,
+    budget: Budget,
     ctx: &CallCtx,
 ) -> Result<(), OperationError> {
     let history = aws.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
@@ -117,7 +115,7 @@ async fn run(
             }
         }
     };
-    wait(aws, &m.name, m.call_as, &id, what, deadline, limit, ctx).await.map(|_| ())
+    wait(aws, &m.name, m.call_as, &id, what, budget, ctx).await.map(|_| ())
 }
 
 /// Active member accounts under the targets: who should have an instance.
@@ -203,7 +201,7 @@ impl OrgStackSet {
     }
 
     /// Brings instances in line with `m`: region move, OU changes, then repairs.
-    async fn converge_instances(&self, clients: &Clients, prior: Option<&Model>, m: &Model, deadline: Instant, limit: Duration, ctx: &CallCtx) -> Result<(), OperationError> {
+    async fn converge_instances(&self, clients: &Clients, prior: Option<&Model>, m: &Model, budget: Budget, ctx: &CallCtx) -> Result<(), OperationError> {
         let aws = clients.aws().await;
         let sets = aws.stack_sets.as_ref();
         let Some(region) = m.region_name() else { return Ok(()) };
@@ -215,12 +213,12 @@ impl OrgStackSet {
                 let mut ous = p.organizational_unit_ids.clone();
                 ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()));
                 let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: stale_regions.into_iter().collect() };
-                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances in other regions", deadline, limit, ctx).await?;
+                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances in other regions", budget, ctx).await?;
             }
             let removed: BTreeSet<String> = p.organizational_unit_ids.difference(&m.organizational_unit_ids).cloned().collect();
             if !removed.is_empty() {
                 let t = targets(&removed, &region);
-                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances of removed OUs", deadline, limit, ctx).await?;
+                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances of removed OUs", budget, ctx).await?;
             }
         }
         let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
@@ -230,7 +228,7 @@ impl OrgStackSet {
         if !missing.is_empty() {
             tracing::info!(stack_set = %m.name, "{} of {} accounts need a stack instance", missing.len(), expected.len());
             let t = targets(&m.organizational_unit_ids, &region);
-            run(sets, m, OpKind::CreateInstances(&t), "creating stack instances", deadline, limit, ctx).await?;
+            run(sets, m, OpKind::CreateInstances(&t), "creating stack instances", budget, ctx).await?;
         }
         Ok(())
     }
@@ -425,8 +423,7 @@ impl Resource for OrgStackSet {
         let clients = self.data.clients(diags)?;
         let m = Model::from_value(req.planned);
         let aws = clients.aws().await;
-        let limit = timeout(&m, "create");
-        let deadline = Instant::now() + limit;
+        let budget = Budget::starting_now(timeout(&m, "create"));
         if m.activate_trusted_access {
             match aws.stack_sets.organizations_access(m.call_as, &ctx.cancel).await {
                 Ok(TrustedAccess::Enabled) => {}
@@ -454,7 +451,7 @@ impl Resource for OrgStackSet {
                     Ok(s) if s.parameters.contains_key("DatadogApiKey") => {
                         tracing::info!(stack_set = %m.name, "adopting the existing Datadog StackSet of this name");
                         let upd = model::Model { ..m.clone() };
-                        if let Err(e) = run(aws.stack_sets.as_ref(), &upd, OpKind::UpdateSet(&input), "updating the existing StackSet", deadline, limit, ctx).await {
+                        if let Err(e) = run(aws.stack_sets.as_ref(), &upd, OpKind::UpdateSet(&input), "updating the existing StackSet", budget, ctx).await {
                             diags.error(summary("updating the existing", &m), e.to_string());
                             return None;
                         }
@@ -474,7 +471,7 @@ impl Resource for OrgStackSet {
             }
         }
         let mut private = Private::new();
-        if let Err(e) = self.converge_instances(&clients, None, &m, deadline, limit, ctx).await {
+        if let Err(e) = self.converge_instances(&clients, None, &m, budget, ctx).await {
             // The StackSet exists: keep it in state so the next plan repairs in place.
             // A create that reports an error is tainted by Terraform and replaced as a
             // whole, so failed accounts are reported as a warning and as drift.
@@ -513,18 +510,17 @@ impl Resource for OrgStackSet {
         let prior = Model::from_value(req.prior);
         let m = Model::from_value(req.planned);
         let aws = clients.aws().await;
-        let limit = timeout(&m, "update");
-        let deadline = Instant::now() + limit;
+        let budget = Budget::starting_now(timeout(&m, "update"));
         if model::set_settings(&prior) != model::set_settings(&m) {
             let rotate = prior.keys_revision != m.keys_revision;
             let keys = template_keys(req.config, &clients);
             let input = m.input(&clients.site, rotate.then_some((&keys.0, &keys.1)));
-            if let Err(e) = run(aws.stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the StackSet", deadline, limit, ctx).await {
+            if let Err(e) = run(aws.stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the StackSet", budget, ctx).await {
                 diags.error(summary("updating", &m), e.to_string());
                 return self.applied_state(&clients, &prior, req.private, ctx, &mut Diagnostics::new()).await;
             }
         }
-        if let Err(e) = self.converge_instances(&clients, Some(&prior), &m, deadline, limit, ctx).await {
+        if let Err(e) = self.converge_instances(&clients, Some(&prior), &m, budget, ctx).await {
             diags.error(summary("updating stack instances of", &m), e.to_string());
         }
         let mut quiet = Diagnostics::new();
@@ -536,8 +532,7 @@ impl Resource for OrgStackSet {
         let Some(clients) = self.data.clients(diags) else { return };
         let m = Model::from_value(prior);
         let aws = clients.aws().await;
-        let limit = timeout(&m, "delete");
-        let deadline = Instant::now() + limit;
+        let budget = Budget::starting_now(timeout(&m, "delete"));
         let sets = aws.stack_sets.as_ref();
         let instances = match sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await {
             Ok(i) => i,
@@ -549,7 +544,7 @@ impl Resource for OrgStackSet {
             ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()).filter(|o| !o.is_empty()));
             let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
             let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect() };
-            if let Err(e) = run(sets, &m, OpKind::DeleteInstances(&t), "deleting every stack instance", deadline, limit, ctx).await {
+            if let Err(e) = run(sets, &m, OpKind::DeleteInstances(&t), "deleting every stack instance", budget, ctx).await {
                 return diags.error(summary("deleting stack instances of", &m), e.to_string());
             }
         }

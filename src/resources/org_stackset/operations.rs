@@ -64,17 +64,30 @@ pub(super) fn plan_start(stack_set: &str, action: &str, digest: &str, history: &
     Start::New(derive_id(stack_set, action, digest, latest.map(|o| o.id.as_str())))
 }
 
-/// Polls the operation until it ends, logging progress, within `deadline`.
+/// How long an apply step may still take: the configured timeout and when it ends.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Budget {
+    pub limit: Duration,
+    pub deadline: Instant,
+}
+
+impl Budget {
+    pub(super) fn starting_now(limit: Duration) -> Budget {
+        Budget { limit, deadline: Instant::now() + limit }
+    }
+}
+
+/// Polls the operation until it ends, logging progress, within the budget.
 pub(super) async fn wait(
     aws: &dyn StackSets,
     stack_set: &str,
     call_as: CallAs,
     id: &str,
     what: &str,
-    deadline: Instant,
-    limit: Duration,
+    budget: Budget,
     ctx: &CallCtx,
 ) -> Result<Operation, OperationError> {
+    let Budget { limit, deadline } = budget;
     let interval = crate::env::poll_interval(Duration::from_secs(5));
     let mut last_progress = String::new();
     tracing::info!(stack_set, operation_id = id, "waiting for {what}");
