@@ -23,7 +23,7 @@ import yaml
 from query_protocol import ApiError, validation_error
 
 HERE = Path(__file__).resolve().parent
-# /work/main/emulators/aws -> /work/shared/reference/datadog/…
+# <repo>/emulators/aws -> ../shared/reference/datadog/ beside the repository
 SHARED_TEMPLATE = HERE.parents[2] / "shared" / "reference" / "datadog" / "organizations-template.yaml"
 TEST_TEMPLATE = HERE / "test-template.yaml"
 

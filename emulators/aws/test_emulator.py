@@ -8,7 +8,7 @@ AWS SDK for Rust.
 The custom-resource tests need the Datadog fake
 (``target/debug/fake-datadog``; ``cargo build -p fake-datadog``) and are
 skipped with a message when it is missing. The shared-template test is
-skipped when /work/shared is absent.
+skipped when ../shared (beside the repository) is absent.
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ class StackSetEmulatorTest(unittest.TestCase):
         self.assertEqual(error_code(cm.exception), "ValidationError")
 
     def test_shared_template_is_the_one_served(self):
-        """When /work/shared holds Datadog's template, that file (version substituted) is what S3 serves."""
+        """When ../shared holds Datadog's template, that file (version substituted) is what S3 serves."""
         if not SHARED_TEMPLATE.is_file():
             self.skipTest(f"skipping: {SHARED_TEMPLATE} not found (shared reference absent)")
         s3 = self.emu.client("s3", s3={"addressing_style": "path"})
