@@ -299,3 +299,69 @@ pub(super) fn set_settings(m: &Model) -> impl PartialEq + std::fmt::Debug + '_ {
     )
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::aws::StackSet;
+
+    fn remote(params: &[(&str, &str)], regions: &[&str]) -> StackSet {
+        StackSet {
+            name: "dd".into(),
+            id: "dd:1".into(),
+            arn: "arn:aws:cloudformation:us-east-1:123456789012:stackset/dd:1".into(),
+            status: "ACTIVE".into(),
+            parameters: params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            organizational_unit_ids: vec!["r-abcd".into()],
+            regions: regions.iter().map(|r| (*r).to_owned()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hidden_keys_never_show_and_booleans_read_back_from_strings() {
+        let mut m = Model::from_value(&Value::Null);
+        m.region = Value::String("us-east-1".into());
+        let r = remote(
+            &[
+                ("DatadogApiKey", "****"),
+                ("DatadogAppKey", "****"),
+                ("DatadogSite", "datadoghq.eu"),
+                ("IAMRoleName", "DatadogIntegrationRole"),
+                ("DisableMetricCollection", "true"),
+                ("DisableResourceCollection", "false"),
+                ("CloudSecurityPostureManagement", "false"),
+            ],
+            &["us-east-1"],
+        );
+        m.absorb_remote(&r, &[]);
+        assert!(m.disable_metric_collection && !m.disable_resource_collection && !m.cspm);
+        assert_eq!(m.datadog_site.as_deref(), Some("datadoghq.eu"));
+        assert_eq!(m.extra_parameters, None, "the keys' **** must not surface as extra parameters");
+        assert_eq!(m.to_value().get_attr("datadog_api_key_wo"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn a_second_region_reads_as_a_region_change_to_undo() {
+        let mut m = Model::from_value(&Value::Null);
+        m.region = Value::String("us-east-1".into());
+        m.absorb_remote(&remote(&[], &["us-east-1", "eu-west-1"]), &[]);
+        assert_eq!(m.region, Value::String("eu-west-1,us-east-1".into()));
+        let mut same = Model::from_value(&Value::Null);
+        same.region = Value::Dynamic { ty: crate::plugin::Type::String, value: Box::new(Value::String("us-east-1".into())) };
+        same.absorb_remote(&remote(&[], &["us-east-1"]), &[]);
+        assert_eq!(same.region_name().as_deref(), Some("us-east-1"), "an unchanged region keeps its configured form");
+    }
+
+    #[test]
+    fn keys_are_kept_with_use_previous_value_unless_given() {
+        let m = Model::from_value(&Value::Null);
+        let kept = m.parameters("datadoghq.com", None);
+        assert!(kept.iter().filter(|p| p.key.starts_with("DatadogApp") || p.key.starts_with("DatadogApi")).all(|p| p.use_previous && p.value.is_none()));
+        let api = Secret::new("sandbox-api-key-for-this-test-000".into());
+        let app = Secret::new("sandbox-app-key-for-this-test-000".into());
+        let sent = m.parameters("datadoghq.com", Some((&api, &app)));
+        assert!(sent.iter().any(|p| p.key == "DatadogApiKey" && p.value.as_deref() == Some(api.expose())));
+        assert!(sent.iter().any(|p| p.key == "DisableMetricCollection" && p.value.as_deref() == Some("false")));
+    }
+}
