@@ -64,3 +64,18 @@ clean:
 
 distclean: clean
 	rm -rf .venv
+
+# Benchmarks of the release build against fresh sandboxes (~15 min on 2 cores):
+# plugin overhead, start-up, a 5,000-instance StackSet, memory, binary size.
+# Writes bench/RESULTS.md; prints ratios, never fails on a missed target.
+.PHONY: bench
+BENCH_ARGS ?=
+bench: venv
+	$(CARGO) build --release --workspace --bins
+	scripts/bench $(BENCH_ARGS)
+
+# Run every fuzz target (fuzz/, cargo-fuzz) for FUZZ_SECONDS each (default 60);
+# fails on a crash, whose input is copied to fuzz/regressions/<target>/.
+.PHONY: fuzz
+fuzz:
+	FUZZ_SECONDS="$(or $(FUZZ_SECONDS),60)" scripts/fuzz

@@ -36,13 +36,14 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
 pub struct OrgStackSet {
     schema: Schema,
     data: Arc<ProviderData>,
+    accounts: AccountCache,
 }
 
 impl OrgStackSet {
     /// A StackSet type using the provider's clients.
     #[must_use]
     pub fn new(data: Arc<ProviderData>) -> Self {
-        OrgStackSet { schema: schema::schema(), data }
+        OrgStackSet { schema: schema::schema(), data, accounts: AccountCache::default() }
     }
 }
 
@@ -116,6 +117,31 @@ async fn run(
         }
     };
     wait(aws, &m.name, m.call_as, &id, what, budget, ctx).await.map(|_| ())
+}
+
+/// How long a walk of the organization is reused: a refresh and the plan that follows
+/// it in the same run ask the same question seconds apart; a later run asks afresh.
+const ORGANIZATION_TTL: Duration = Duration::from_secs(30);
+
+/// Active member accounts under the targets, remembered briefly per target set.
+#[derive(Debug, Default)]
+struct AccountCache(std::sync::Mutex<std::collections::HashMap<BTreeSet<String>, (std::time::Instant, BTreeSet<String>)>>);
+
+impl AccountCache {
+    async fn expected(&self, org: &dyn Organization, targets: &BTreeSet<String>, ctx: &CallCtx) -> Result<BTreeSet<String>, AwsError> {
+        let fresh = |at: &std::time::Instant| at.elapsed() < ORGANIZATION_TTL;
+        if let Ok(map) = self.0.lock() {
+            if let Some((_, accounts)) = map.get(targets).filter(|(at, _)| fresh(at)) {
+                return Ok(accounts.clone());
+            }
+        }
+        let accounts = expected_accounts(org, targets, ctx).await?;
+        if let Ok(mut map) = self.0.lock() {
+            map.retain(|_, (at, _)| fresh(at));
+            map.insert(targets.clone(), (std::time::Instant::now(), accounts.clone()));
+        }
+        Ok(accounts)
+    }
 }
 
 /// Active member accounts under the targets: who should have an instance.
@@ -192,7 +218,7 @@ impl OrgStackSet {
             }
         }
         m.template_sha256 = Value::String(sha);
-        let expected = expected_accounts(aws.organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        let expected = self.accounts.expected(aws.organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
         let healthy = healthy_accounts(&instances, m.region_name().as_deref());
         m.account_ids = string_set(expected.intersection(&healthy).cloned());
         let history = aws.stack_sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
@@ -368,7 +394,7 @@ impl Resource for OrgStackSet {
         if diags.has_errors() {
             return;
         }
-        let expected = match expected_accounts(aws.organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
+        let expected = match self.accounts.expected(aws.organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
             Ok(a) => a,
             Err(e) => {
                 diags.error(summary("listing accounts for", &planned), e.to_string());
