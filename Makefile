@@ -79,3 +79,10 @@ bench: venv
 .PHONY: fuzz
 fuzz:
 	FUZZ_SECONDS="$(or $(FUZZ_SECONDS),60)" scripts/fuzz
+
+# Reliability campaign: randomized faults and kills, one sandbox per seed.
+#   make soak            200 seeds      make soak SEEDS=N      make soak SEED=S (replay one)
+.PHONY: soak
+soak: venv
+	$(CARGO) build --workspace --bins --tests
+	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" $(CARGO) nextest run --test e2e_soak --no-capture
