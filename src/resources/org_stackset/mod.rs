@@ -262,14 +262,9 @@ impl OrgStackSet {
     /// The state after an apply: what AWS has, with plan-known values kept, and the
     /// differences between the plan and the outcome said as warnings.
     async fn applied_state(&self, clients: &Clients, planned: &Model, private: &mut Private, ctx: &CallCtx, diags: &mut Diagnostics) -> Option<Value> {
-        let sha = match clients.aws().await.stack_sets.describe_stack_set(&planned.name, planned.call_as, &ctx.cancel).await {
-            Ok(s) => sha256_hex(&s.template_body),
-            Err(e) => {
-                diags.error(summary("reading back", planned), e.to_string());
-                return None;
-            }
-        };
-        private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha));
+        // What the StackSet now runs is what this apply applied: let the refresh
+        // record its hash instead of comparing against the previous one.
+        private.remove(APPLIED_TEMPLATE);
         let mut state = match self.refresh(clients, planned.clone(), private, ctx).await {
             Ok(Some(s)) => s,
             Ok(None) => {
@@ -476,8 +471,7 @@ impl Resource for OrgStackSet {
                 match aws.stack_sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
                     Ok(s) if s.parameters.contains_key("DatadogApiKey") => {
                         tracing::info!(stack_set = %m.name, "adopting the existing Datadog StackSet of this name");
-                        let upd = model::Model { ..m.clone() };
-                        if let Err(e) = run(aws.stack_sets.as_ref(), &upd, OpKind::UpdateSet(&input), "updating the existing StackSet", budget, ctx).await {
+                        if let Err(e) = run(aws.stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the existing StackSet", budget, ctx).await {
                             diags.error(summary("updating the existing", &m), e.to_string());
                             return None;
                         }
