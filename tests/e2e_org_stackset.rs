@@ -324,7 +324,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     }
     std::thread::sleep(Duration::from_millis(1500));
     // SIGKILL to Terraform and the provider it started: nothing gets to clean up.
-    std::process::Command::new("kill").args(["-KILL", &format!("-{}", child.id())]).status()?;
+    testkit::signal::kill_group(child.id())?;
     let _ = child.wait();
     tf.apply()?;
     assert!(tf.plan_is_empty()?);

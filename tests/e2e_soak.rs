@@ -147,7 +147,7 @@ fn run_seed(seed: u64) -> anyhow::Result<()> {
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn()?;
         std::thread::sleep(after);
-        std::process::Command::new("kill").args(["-KILL", &format!("-{}", child.id())]).status()?;
+        testkit::signal::kill_group(child.id())?;
         let _ = child.wait();
     }
     let mut converged = false;

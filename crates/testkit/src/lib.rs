@@ -41,6 +41,7 @@ mod http;
 mod paths;
 mod process;
 mod sandbox;
+pub mod signal;
 mod terraform;
 
 pub use http::{fake_datadog_admin, FakeDatadog, HttpResponse};

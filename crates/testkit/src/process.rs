@@ -208,16 +208,7 @@ fn wait_until(child: &mut Child, deadline: Instant) -> anyhow::Result<Option<Exi
 
 /// SIGTERM (lets Terraform stop its providers), then SIGKILL after a grace period.
 fn terminate(child: &mut Child) -> anyhow::Result<()> {
-    // No libc (unsafe is forbidden in this workspace): use the shell's kill.
-    let _ = Command::new("sh")
-        .args([
-            "-c",
-            "kill -TERM \"$1\" 2>/dev/null",
-            "sh",
-            &child.id().to_string(),
-        ])
-        .stdin(Stdio::null())
-        .status();
+    let _ = crate::signal::terminate(child.id());
     if wait_until(child, Instant::now() + KILL_GRACE)?.is_none() {
         let _ = child.kill();
         let _ = child.wait();
