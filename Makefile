@@ -82,7 +82,8 @@ fuzz:
 
 # Reliability campaign: randomized faults and kills, one sandbox per seed.
 #   make soak            200 seeds      make soak SEEDS=N      make soak SEED=S (replay one)
+#   SOAK_JOBS=2 runs two seeds at a time (each has its own sandbox).
 .PHONY: soak
 soak: venv
 	$(CARGO) build --workspace --bins --tests
-	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" $(CARGO) nextest run --test e2e_soak --no-capture
+	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" $(CARGO) nextest run --profile soak --test e2e_soak --no-capture

@@ -122,12 +122,95 @@ fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<String>> {
     Ok(list["data"].as_array().into_iter().flatten().filter_map(|a| a["attributes"]["aws_account_id"].as_str().map(str::to_owned)).collect())
 }
 
+/// Where a run is interrupted: Terraform's whole process group, or only the
+/// provider plugins it started (Terraform itself lives on and reports the crash).
+#[derive(Debug, Clone, Copy)]
+enum Kill {
+    Terraform(Duration),
+    Provider(Duration),
+}
+
+impl Kill {
+    fn draw(rng: &mut Rng, wanted: bool) -> Option<Kill> {
+        if !wanted {
+            return None;
+        }
+        let after = Duration::from_millis(300 + rng.below(3000));
+        Some(if rng.chance(50) { Kill::Terraform(after) } else { Kill::Provider(after) })
+    }
+}
+
+/// Runs `terraform <args>` and SIGKILLs it (or its providers) part-way; returns
+/// what happened, for the seed's log line.
+fn interrupted(tf: &Terraform, args: &[&str], kill: Kill) -> anyhow::Result<String> {
+    let mut cmd = tf.command(args);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn()?;
+    let said = match kill {
+        Kill::Terraform(after) => {
+            std::thread::sleep(after);
+            testkit::signal::kill_group(child.id())?;
+            format!("terraform killed after {after:?}")
+        }
+        Kill::Provider(after) => {
+            std::thread::sleep(after);
+            let killed = testkit::signal::kill_descendants(child.id(), "terraform-provider-datadog")?;
+            format!("{killed} provider process(es) killed after {after:?}")
+        }
+    };
+    // Terraform ends by itself once its provider died; bounded all the same.
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while child.try_wait()?.is_none() {
+        if std::time::Instant::now() > deadline {
+            testkit::signal::kill_group(child.id())?;
+            let _ = child.wait();
+            anyhow::bail!("terraform {} did not end within 300 s after the kill", args[0]);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(said)
+}
+
+/// Terraform's error blocks, each squeezed onto one line, without the TRACE noise.
+fn error_summary(output: &str) -> String {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<&str>> = None;
+    for line in output.lines() {
+        let text = line.trim_start_matches(['│', '╷', '╵', ' ']);
+        if text.starts_with("Error:") {
+            current = Some(vec![text]);
+        } else if let Some(block) = current.as_mut() {
+            if line.starts_with('╵') || block.len() > 8 {
+                blocks.push(block.join(" "));
+                current = None;
+            } else if !text.is_empty() {
+                block.push(text);
+            }
+        }
+    }
+    blocks.extend(current.map(|b| b.join(" ")));
+    blocks.join(" || ")
+}
+
+/// `terraform plan -detailed-exitcode`, keeping its output as an artefact.
+fn plan_is_empty(tf: &Terraform, artefacts: &mut String) -> anyhow::Result<bool> {
+    let out = tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])?;
+    *artefacts += &out.describe();
+    Ok(out.code() == Some(0))
+}
+
 fn run_seed(seed: u64) -> anyhow::Result<()> {
     let mut rng = Rng::new(seed);
-    let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.1")])?;
+    // Slow operations on some seeds: each stack instance takes this long in the emulator.
+    let instance_seconds = ["0.1", "0.1", "0.5", "1.5"][rng.below(4) as usize];
+    let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", instance_seconds)])?;
+    let dir = testkit::TestDir::new(&format!("soak-{seed}"))?;
+    let trace_log = dir.path().join("trace.log");
     let tf = Terraform::pinned(&sb)?
         .with_env("TF_DATADOG_POLL_INTERVAL_MS", "100")
-        .in_dir(testkit::TestDir::new(&format!("soak-{seed}"))?);
+        .with_env("TF_LOG", "TRACE")
+        .with_env("TF_LOG_PATH", &trace_log.to_string_lossy())
+        .in_dir(dir);
     let all_targets = ["SANDBOX_ROOT_ID", "SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
     let targets: Vec<String> = match rng.below(3) {
         0 => vec![sb.var(all_targets[0]).unwrap_or_default().to_owned()],
@@ -137,30 +220,38 @@ fn run_seed(seed: u64) -> anyhow::Result<()> {
     tf.write_main_tf(&config(&targets))?;
     let accounts: Vec<String> = sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').map(str::to_owned).collect();
     let schedule = inject(&sb, &mut rng, &accounts)?;
-    // Every third seed (and a quarter of the others) kills Terraform mid-apply.
-    let kill_after = (seed % 3 == 0 || rng.chance(25)).then(|| Duration::from_millis(500 + rng.below(3000)));
-    eprintln!("soak seed {seed}: targets {targets:?}, faults {schedule:?}, kill {kill_after:?}");
+    // Every third seed (and a quarter of the others) is killed mid-apply; every
+    // fourth (and a sixth of the others) mid-destroy.
+    let kill_apply = seed.is_multiple_of(3) || rng.chance(25);
+    let apply_kill = Kill::draw(&mut rng, kill_apply);
+    let kill_destroy = seed % 4 == 1 || rng.chance(15);
+    let destroy_kill = Kill::draw(&mut rng, kill_destroy);
+    eprintln!(
+        "soak seed {seed}: targets {targets:?}, instance {instance_seconds}s, faults {schedule:?}, \
+         apply kill {apply_kill:?}, destroy kill {destroy_kill:?}"
+    );
 
     let mut artefacts = String::new();
-    if let Some(after) = kill_after {
-        let mut cmd = tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"]);
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn()?;
-        std::thread::sleep(after);
-        testkit::signal::kill_group(child.id())?;
-        let _ = child.wait();
+    let apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    if let Some(kill) = apply_kill {
+        eprintln!("soak seed {seed}: apply: {}", interrupted(&tf, &apply, kill)?);
     }
     let mut converged = false;
     for attempt in 1..=3 {
-        let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
-        artefacts += &out.describe();
-        if out.success() && tf.plan_is_empty()? {
+        let out = tf.run(&apply)?;
+        let described = out.describe();
+        artefacts += &described;
+        if !out.success() {
+            eprintln!("soak seed {seed}: apply {attempt} failed: {}", error_summary(&described));
+            continue;
+        }
+        if plan_is_empty(&tf, &mut artefacts)? {
             converged = true;
             break;
         }
-        eprintln!("soak seed {seed}: apply {attempt} did not converge yet");
+        eprintln!("soak seed {seed}: apply {attempt} succeeded but the next plan is not empty");
     }
-    anyhow::ensure!(converged, "seed {seed}: no convergence within three applies (replay: make soak SEED={seed})");
+    anyhow::ensure!(converged, "seed {seed}: no convergence within three applies");
 
     let state = tf.state_json()?;
     artefacts += &state.to_string();
@@ -171,29 +262,86 @@ fn run_seed(seed: u64) -> anyhow::Result<()> {
         .and_then(|r| r["values"]["account_ids"].as_array())
         .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
+    anyhow::ensure!(!covered.is_empty(), "seed {seed}: the StackSet covers no account");
     let in_datadog = datadog_accounts(&sb)?;
     let unique: BTreeSet<String> = in_datadog.iter().cloned().collect();
     anyhow::ensure!(unique.len() == in_datadog.len(), "seed {seed}: duplicate Datadog accounts {in_datadog:?}");
     anyhow::ensure!(unique == covered, "seed {seed}: Datadog has {unique:?}, the StackSet covers {covered:?}");
+    // No leaked or missing instance: one healthy instance per covered account.
+    let sets = emulator(&sb, "GET", "stacksets", None)?;
+    let ours = sets["stack_sets"].as_array().into_iter().flatten().find(|s| s["name"] == SET).cloned().unwrap_or_default();
+    anyhow::ensure!(
+        ours["instances"] == json!(covered.len()) && ours["instances_by_detailed_status"] == json!({"SUCCEEDED": covered.len()}),
+        "seed {seed}: the emulator has {} for {} covered accounts",
+        ours["instances_by_detailed_status"],
+        covered.len()
+    );
 
-    artefacts += &tf.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])?.describe();
+    let destroy = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+    if let Some(kill) = destroy_kill {
+        eprintln!("soak seed {seed}: destroy: {}", interrupted(&tf, &destroy, kill)?);
+    }
+    let mut destroyed = false;
+    for attempt in 1..=3 {
+        let out = tf.run(&destroy)?;
+        artefacts += &out.describe();
+        if out.success() {
+            destroyed = true;
+            break;
+        }
+        eprintln!("soak seed {seed}: destroy {attempt} failed:\n{}", out.describe());
+    }
+    anyhow::ensure!(destroyed, "seed {seed}: destroy did not succeed within three runs");
     anyhow::ensure!(datadog_accounts(&sb)?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
     let sets = emulator(&sb, "GET", "stacksets", None)?;
     anyhow::ensure!(sets["stack_sets"].as_array().is_none_or(|s| s.is_empty()), "seed {seed}: StackSet left after destroy: {sets}");
     artefacts += &tf.test_dir().read_file("terraform.tfstate").unwrap_or_default();
+    let trace = std::fs::read_to_string(&trace_log).unwrap_or_default();
+    anyhow::ensure!(trace.contains("[TRACE]"), "seed {seed}: no TRACE log was written to {}", trace_log.display());
+    artefacts += &trace;
     for secret in [sb.api_key(), sb.app_key(), sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or("unset-secret-placeholder")] {
         anyhow::ensure!(!artefacts.contains(secret), "seed {seed}: a secret leaked into an artefact");
     }
     Ok(())
 }
 
-/// Every seed converges, matches, cleans up and leaks nothing.
+/// Every seed converges, matches, cleans up and leaks nothing. Seeds run on
+/// `SOAK_JOBS` threads (default 1), each with its own sandbox; every failure is
+/// listed with its replay command at the end.
 #[test]
 fn e2e_soak_randomized_faults_and_kills_converge() -> anyhow::Result<()> {
     let seeds = seeds();
-    eprintln!("soak: seeds {seeds:?}");
-    for seed in seeds {
-        run_seed(seed)?;
+    let jobs: usize = std::env::var("SOAK_JOBS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).clamp(1, 8);
+    eprintln!("soak: seeds {}..={} ({} in all) on {jobs} thread(s)", seeds[0], seeds[seeds.len() - 1], seeds.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    let started = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(&seed) = seeds.get(i) else { break };
+                let t = std::time::Instant::now();
+                match run_seed(seed) {
+                    Ok(()) => eprintln!("soak seed {seed}: ok in {:.1} s", t.elapsed().as_secs_f64()),
+                    Err(e) => {
+                        eprintln!("soak seed {seed}: FAILED: {e:#}");
+                        failures.lock().unwrap_or_else(|p| p.into_inner()).push(seed);
+                    }
+                }
+            });
+        }
+    });
+    let failed = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    eprintln!(
+        "soak: {} of {} seeds converged in {:.0} s",
+        seeds.len() - failed.len(),
+        seeds.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for seed in &failed {
+        eprintln!("soak: replay with: make soak SEED={seed}");
     }
+    anyhow::ensure!(failed.is_empty(), "soak seeds failed: {failed:?}");
     Ok(())
 }

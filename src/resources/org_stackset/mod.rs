@@ -123,9 +123,12 @@ async fn run(
 /// it in the same run ask the same question seconds apart; a later run asks afresh.
 const ORGANIZATION_TTL: Duration = Duration::from_secs(30);
 
+/// Targeted OU ids -> (when walked, active member accounts under them).
+type AccountsByTargets = std::collections::HashMap<BTreeSet<String>, (std::time::Instant, BTreeSet<String>)>;
+
 /// Active member accounts under the targets, remembered briefly per target set.
 #[derive(Debug, Default)]
-struct AccountCache(std::sync::Mutex<std::collections::HashMap<BTreeSet<String>, (std::time::Instant, BTreeSet<String>)>>);
+struct AccountCache(std::sync::Mutex<AccountsByTargets>);
 
 impl AccountCache {
     async fn expected(&self, org: &dyn Organization, targets: &BTreeSet<String>, ctx: &CallCtx) -> Result<BTreeSet<String>, AwsError> {
