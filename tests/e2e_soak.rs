@@ -149,13 +149,26 @@ fn interrupted(tf: &Terraform, args: &[&str], kill: Kill) -> anyhow::Result<Stri
     let said = match kill {
         Kill::Terraform(after) => {
             std::thread::sleep(after);
-            testkit::signal::kill_group(child.id())?;
-            format!("terraform killed after {after:?}")
+            if child.try_wait()?.is_some() {
+                format!("terraform had already finished at {after:?}: not killed")
+            } else {
+                testkit::signal::kill_group(child.id())?;
+                format!("terraform killed after {after:?}")
+            }
         }
         Kill::Provider(after) => {
             std::thread::sleep(after);
-            let killed = testkit::signal::kill_descendants(child.id(), "terraform-provider-datadog")?;
-            format!("{killed} provider process(es) killed after {after:?}")
+            // Terraform starts a provider process per phase; between two there is
+            // none, so wait for the next one rather than miss.
+            let mut killed = 0;
+            while killed == 0 && child.try_wait()?.is_none() {
+                killed = testkit::signal::kill_descendants(child.id(), "terraform-provider-datadog")?;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            match killed {
+                0 => format!("terraform finished before a provider could be killed ({after:?})"),
+                n => format!("{n} provider process(es) killed after {after:?} or just after"),
+            }
         }
     };
     // Terraform ends by itself once its provider died; bounded all the same.
