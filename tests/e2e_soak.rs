@@ -34,8 +34,12 @@ impl Rng {
 }
 
 fn seeds() -> Vec<u64> {
-    if let Some(seed) = std::env::var("SOAK_SEED").ok().and_then(|s| s.parse().ok()) {
-        return vec![seed];
+    // SOAK_SEED=S replays one seed; S1,S2,... replays several.
+    if let Ok(list) = std::env::var("SOAK_SEED") {
+        let seeds: Vec<u64> = list.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+        if !seeds.is_empty() {
+            return seeds;
+        }
     }
     let count: u64 = std::env::var("SOAK_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let base: u64 = std::env::var("SOAK_BASE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
@@ -256,6 +260,9 @@ fn run_seed(seed: u64) -> anyhow::Result<()> {
         artefacts += &described;
         if !out.success() {
             eprintln!("soak seed {seed}: apply {attempt} failed: {}", error_summary(&described));
+            if std::env::var_os("SOAK_VERBOSE").is_some() {
+                eprintln!("{described}");
+            }
             continue;
         }
         if plan_is_empty(&tf, &mut artefacts)? {

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{error_message, DatadogError};
 use super::model::{AccountAttributes, AccountConfig, AccountRequest, Envelope};
+use super::pace::{Pacer, RateLimit};
 use super::DatadogApi;
 use crate::clients::retry::{with_retry, RetryPolicy};
 use crate::clients::secret::Secret;
@@ -43,6 +44,7 @@ pub struct HttpDatadog {
     api_key: Secret,
     app_key: Secret,
     retry: RetryPolicy,
+    pacer: std::sync::Arc<Pacer>,
 }
 
 impl HttpDatadog {
@@ -54,7 +56,7 @@ impl HttpDatadog {
             .user_agent(concat!("terraform-provider-datadog-orgs/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| DatadogError::Connect { url: base.to_owned(), message: e.to_string() })?;
-        Ok(HttpDatadog { http, base: base.trim_end_matches('/').to_owned(), api_key, app_key, retry })
+        Ok(HttpDatadog { http, base: base.trim_end_matches('/').to_owned(), api_key, app_key, retry, pacer: Default::default() })
     }
 
     async fn send(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<Vec<u8>>) -> Result<(StatusCode, Vec<u8>), DatadogError> {
@@ -69,15 +71,15 @@ impl HttpDatadog {
         if let Some(body) = body {
             req = req.header("Content-Type", "application/json").body(body);
         }
+        let slot = self.pacer.admit().await;
         let resp = req.send().await.map_err(|e| DatadogError::Connect { url: self.base.clone(), message: describe(&e) })?;
         let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get("x-ratelimit-reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let limit = RateLimit { remaining: header("x-ratelimit-remaining"), reset: header("x-ratelimit-reset").map(Duration::from_secs) };
+        self.pacer.observe(status.as_u16(), limit);
+        let retry_after = limit.reset;
         let bytes = resp.bytes().await.map_err(|e| DatadogError::Connect { url: self.base.clone(), message: describe(&e) })?;
+        drop(slot);
         tracing::debug!(method = %method, path, status = status.as_u16(), "datadog call");
         if status.is_success() {
             return Ok((status, bytes.to_vec()));

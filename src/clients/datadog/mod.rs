@@ -2,6 +2,7 @@
 
 mod error;
 mod http;
+mod pace;
 pub mod model;
 
 use async_trait::async_trait;

@@ -82,11 +82,39 @@ impl OpKind<'_> {
     }
 }
 
-/// Starts (or joins) one operation and waits for it.
+/// Tries of an instance deployment within one apply when every failure was
+/// transient (throttling or a server error on the way to Datadog or AWS).
+const INSTANCE_TRIES: u32 = 3;
+
+/// Starts (or joins) one operation and waits for it; an instance deployment whose
+/// failures were all transient is started again, within the budget.
 async fn run(
     aws: &dyn StackSets,
     m: &Model,
     kind: OpKind<'_>,
+    what: &str,
+    budget: Budget,
+    ctx: &CallCtx,
+) -> Result<(), OperationError> {
+    let mut tries = 1;
+    loop {
+        match run_once(aws, m, &kind, what, budget, ctx).await {
+            Err(OperationError::Failed { id, transient: true, failures, .. })
+                if tries < INSTANCE_TRIES && matches!(kind, OpKind::CreateInstances(_)) && tokio::time::Instant::now() < budget.deadline =>
+            {
+                tries += 1;
+                tracing::warn!(stack_set = %m.name, operation_id = %id, "{what}: transient failures, trying again ({tries} of {INSTANCE_TRIES}):\n{failures}");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Starts (or joins) one operation and waits for it.
+async fn run_once(
+    aws: &dyn StackSets,
+    m: &Model,
+    kind: &OpKind<'_>,
     what: &str,
     budget: Budget,
     ctx: &CallCtx,
@@ -104,7 +132,7 @@ async fn run(
                 operation_id: id.clone(),
                 preferences: m.preferences(),
             };
-            let started = match &kind {
+            let started = match kind {
                 OpKind::UpdateSet(input) => aws.update_stack_set(input, &req, &ctx.cancel).await,
                 OpKind::CreateInstances(t) => aws.create_stack_instances(t, &req, &ctx.cancel).await,
                 OpKind::DeleteInstances(t) => aws.delete_stack_instances(t, &req, &ctx.cancel).await,

@@ -22,7 +22,7 @@ pub(super) enum OperationError {
     #[error("{0}")]
     Aws(#[from] AwsError),
     #[error("operation {id} ({what}) ended {status}{reason}:\n{failures}")]
-    Failed { id: String, what: String, status: String, reason: String, failures: String },
+    Failed { id: String, what: String, status: String, reason: String, failures: String, transient: bool },
     #[error("timed out after {limit:?} waiting for operation {id} ({what}); it keeps running in AWS and the next apply waits for it")]
     Timeout { id: String, what: String, limit: Duration },
     #[error("stopped waiting for operation {id} ({what}): Terraform asked the provider to stop; it keeps running in AWS and the next apply waits for it")]
@@ -105,8 +105,9 @@ pub(super) async fn wait(
                 return Ok(op);
             }
             let reason = if op.status_reason.is_empty() { String::new() } else { format!(" ({})", op.status_reason) };
+            let transient = all_failures_transient(&results);
             let failures = if failures.is_empty() { "no account reported a failure".to_owned() } else { failures.join("\n") };
-            return Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status, reason, failures });
+            return Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status, reason, failures, transient });
         }
         if Instant::now() + interval > deadline {
             return Err(OperationError::Timeout { id: id.to_owned(), what: what.to_owned(), limit });
@@ -135,6 +136,28 @@ fn progress_line(results: &[OperationResult]) -> String {
         }
     }
     line
+}
+
+/// Whether every failed account failed for a reason that a second try can cure:
+/// Datadog or AWS throttling, or a server error, met by the template's custom
+/// resource or by CloudFormation. Cancelled accounts only followed a failure.
+fn all_failures_transient(results: &[OperationResult]) -> bool {
+    const TRANSIENT: &[&str] = &[
+        "'status': '429'",
+        "'status': '500'",
+        "'status': '502'",
+        "'status': '503'",
+        "'status': '504'",
+        "Too Many Requests",
+        "Rate exceeded",
+        "Throttling",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "Bad Gateway",
+        "Gateway Timeout",
+    ];
+    let failed: Vec<&OperationResult> = results.iter().filter(|r| r.status == "FAILED").collect();
+    !failed.is_empty() && failed.iter().all(|r| TRANSIENT.iter().any(|t| r.status_reason.contains(t)))
 }
 
 /// `account 111111111111, us-east-1: FAILED: <AWS's reason>` for every failure.
@@ -182,6 +205,22 @@ mod tests {
         let a = derive_id("dd", "x", "d", None);
         assert_eq!(a, derive_id("dd", "x", "d", None));
         assert!(a.len() <= 128 && a.starts_with("tf-") && a[3..].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    fn result(account: &str, status: &str, reason: &str) -> OperationResult {
+        OperationResult { account: account.into(), region: "us-east-1".into(), status: status.into(), status_reason: reason.into() }
+    }
+
+    #[test]
+    fn only_throttling_and_server_errors_count_as_transient() {
+        let bad_gateway = "ResourceStatusReason:Received response status [FAILED] from custom resource. Message returned: {\"Message\": \"Datadog API returned error: {'errors': [{'status': '502', 'title': 'Bad Gateway'}]}\"}";
+        let exists = "ResourceStatusReason:DatadogIntegrationRole already exists in stack arn:aws:cloudformation:us-east-1:111111111111:stack/other";
+        let cancelled = "Cancelled since failure tolerance has exceeded";
+        assert!(all_failures_transient(&[result("1", "FAILED", bad_gateway), result("2", "CANCELLED", cancelled)]));
+        assert!(all_failures_transient(&[result("1", "FAILED", "Rate exceeded (Service: Lambda)")]));
+        assert!(!all_failures_transient(&[result("1", "FAILED", bad_gateway), result("2", "FAILED", exists)]));
+        assert!(!all_failures_transient(&[result("2", "CANCELLED", cancelled)]), "nothing failed");
+        assert!(!all_failures_transient(&[]));
     }
 
     #[test]
