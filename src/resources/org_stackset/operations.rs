@@ -142,22 +142,25 @@ fn progress_line(results: &[OperationResult]) -> String {
 /// Datadog or AWS throttling, or a server error, met by the template's custom
 /// resource or by CloudFormation. Cancelled accounts only followed a failure.
 fn all_failures_transient(results: &[OperationResult]) -> bool {
+    // Compared in lower case: Datadog says "Too many requests", AWS "Rate exceeded".
     const TRANSIENT: &[&str] = &[
         "'status': '429'",
         "'status': '500'",
         "'status': '502'",
         "'status': '503'",
         "'status': '504'",
-        "Too Many Requests",
-        "Rate exceeded",
-        "Throttling",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "Bad Gateway",
-        "Gateway Timeout",
+        "too many requests",
+        "rate exceeded",
+        "throttl",
+        "serviceunavailable",
+        "service unavailable",
+        "internalfailure",
+        "internal server error",
+        "bad gateway",
+        "gateway timeout",
     ];
-    let failed: Vec<&OperationResult> = results.iter().filter(|r| r.status == "FAILED").collect();
-    !failed.is_empty() && failed.iter().all(|r| TRANSIENT.iter().any(|t| r.status_reason.contains(t)))
+    let failed: Vec<String> = results.iter().filter(|r| r.status == "FAILED").map(|r| r.status_reason.to_lowercase()).collect();
+    !failed.is_empty() && failed.iter().all(|reason| TRANSIENT.iter().any(|t| reason.contains(t)))
 }
 
 /// `account 111111111111, us-east-1: FAILED: <AWS's reason>` for every failure.
@@ -218,6 +221,7 @@ mod tests {
         let cancelled = "Cancelled since failure tolerance has exceeded";
         assert!(all_failures_transient(&[result("1", "FAILED", bad_gateway), result("2", "CANCELLED", cancelled)]));
         assert!(all_failures_transient(&[result("1", "FAILED", "Rate exceeded (Service: Lambda)")]));
+        assert!(all_failures_transient(&[result("1", "FAILED", "Datadog API returned error: {'errors': ['Too many requests']}")]));
         assert!(!all_failures_transient(&[result("1", "FAILED", bad_gateway), result("2", "FAILED", exists)]));
         assert!(!all_failures_transient(&[result("2", "CANCELLED", cancelled)]), "nothing failed");
         assert!(!all_failures_transient(&[]));
