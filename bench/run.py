@@ -493,6 +493,8 @@ def report(res, path, total):
             f"{z['stripped'] / 1e6:.2f} MB" if z["stripped"] else "n/a",
             f"{z['file'] / 1e6:.2f} MB as built", "", "(info)", "")
     L.append("")
+    if o and "data_sized" in o["rows"]:
+        L.extend(overhead_reading(o))
     if o:
         L.append("## 1. Plugin overhead, all commands\n")
         L.append("| config | command | wall | Terraform CPU | provider CPU | provider peak RSS | provider processes | exit |")
@@ -525,6 +527,27 @@ def report(res, path, total):
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
     print("\n".join(L))
+
+
+def overhead_reading(o):
+    """What the plan figures say about the ≤ 1.5x target, in words."""
+    lk, dt, sz = o["rows"]["links"], o["rows"]["data"], o["rows"]["data_sized"]
+    pw, bw, sw = lk["plan"][0], dt["plan"][0], sz["plan"][0]
+    nw, bnw = lk["plan_norefresh"][0], dt["plan_norefresh"][0]
+    pc, tc = lk["plan"][1]["cpu"], lk["plan"][1].get("tf_cpu", 0.0)
+    met = pw / bw <= 1.5 if bw else False
+    return [
+        "### Reading of target 1\n",
+        f"The {o['n']}-link plan took {ratio(pw, bw)} the plain `terraform_data` plan"
+        + (" (met)." if met else " (missed)."),
+        f"The provider's own CPU time was {pc:.2f} s of {pw:.2f} s wall; Terraform's was {tc:.2f} s."
+        f" Without refresh (no Datadog call at all) the ratio is still {ratio(nw, bnw)}, so the gap is not"
+        " the Datadog round trips. Given the same data, `terraform_data` holding a link-shaped object"
+        f" (one per resource) plans in {sw:.2f} s: the links plan is {ratio(pw, sw)} of that. What costs is"
+        " Terraform's work per attribute (a link carries about 30 values in nested objects and sets, plain"
+        " `terraform_data` one string), not the plugin protocol or the provider; the provider cannot shrink"
+        " it without dropping attributes users configure.\n",
+    ]
 
 
 def main():
