@@ -209,6 +209,35 @@ fn error_summary(output: &str) -> String {
     blocks.join(" || ")
 }
 
+/// Runs `terraform <args>` up to three times, until a run succeeds and `settled`
+/// agrees; every output is kept as an artefact, every failure summarised.
+fn within_three_runs(
+    tf: &Terraform,
+    seed: u64,
+    args: &[&str],
+    artefacts: &mut String,
+    mut settled: impl FnMut(&mut String) -> anyhow::Result<bool>,
+) -> anyhow::Result<bool> {
+    let verb = args[0];
+    for attempt in 1..=3 {
+        let out = tf.run(args)?;
+        let described = out.describe();
+        *artefacts += &described;
+        if !out.success() {
+            eprintln!("soak seed {seed}: {verb} {attempt} failed: {}", error_summary(&described));
+            if std::env::var_os("SOAK_VERBOSE").is_some() {
+                eprintln!("{described}");
+            }
+            continue;
+        }
+        if settled(artefacts)? {
+            return Ok(true);
+        }
+        eprintln!("soak seed {seed}: {verb} {attempt} succeeded but the next plan is not empty");
+    }
+    Ok(false)
+}
+
 /// `terraform plan -detailed-exitcode`, keeping its output as an artefact.
 fn plan_is_empty(tf: &Terraform, artefacts: &mut String) -> anyhow::Result<bool> {
     let out = tf.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])?;
@@ -253,24 +282,7 @@ fn run_seed(seed: u64) -> anyhow::Result<()> {
     if let Some(kill) = apply_kill {
         eprintln!("soak seed {seed}: apply: {}", interrupted(&tf, &apply, kill)?);
     }
-    let mut converged = false;
-    for attempt in 1..=3 {
-        let out = tf.run(&apply)?;
-        let described = out.describe();
-        artefacts += &described;
-        if !out.success() {
-            eprintln!("soak seed {seed}: apply {attempt} failed: {}", error_summary(&described));
-            if std::env::var_os("SOAK_VERBOSE").is_some() {
-                eprintln!("{described}");
-            }
-            continue;
-        }
-        if plan_is_empty(&tf, &mut artefacts)? {
-            converged = true;
-            break;
-        }
-        eprintln!("soak seed {seed}: apply {attempt} succeeded but the next plan is not empty");
-    }
+    let converged = within_three_runs(&tf, seed, &apply, &mut artefacts, |a| plan_is_empty(&tf, a))?;
     anyhow::ensure!(converged, "seed {seed}: no convergence within three applies");
 
     let state = tf.state_json()?;
@@ -301,16 +313,7 @@ fn run_seed(seed: u64) -> anyhow::Result<()> {
     if let Some(kill) = destroy_kill {
         eprintln!("soak seed {seed}: destroy: {}", interrupted(&tf, &destroy, kill)?);
     }
-    let mut destroyed = false;
-    for attempt in 1..=3 {
-        let out = tf.run(&destroy)?;
-        artefacts += &out.describe();
-        if out.success() {
-            destroyed = true;
-            break;
-        }
-        eprintln!("soak seed {seed}: destroy {attempt} failed:\n{}", out.describe());
-    }
+    let destroyed = within_three_runs(&tf, seed, &destroy, &mut artefacts, |_| Ok(true))?;
     anyhow::ensure!(destroyed, "seed {seed}: destroy did not succeed within three runs");
     anyhow::ensure!(datadog_accounts(&sb)?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
     let sets = emulator(&sb, "GET", "stacksets", None)?;

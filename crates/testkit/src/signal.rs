@@ -116,10 +116,10 @@ mod tests {
             .map(|(_, c)| c)
             .collect();
         assert!(left.iter().any(|c| c.starts_with("sleep 32")), "{left:?}");
-        kill_group_or_child(&mut parent);
+        reap(&mut parent);
     }
 
-    fn kill_group_or_child(child: &mut std::process::Child) {
+    fn reap(child: &mut std::process::Child) {
         let _ = kill_descendants(child.id(), "sleep");
         let _ = child.kill();
         let _ = child.wait();

@@ -28,7 +28,7 @@ pub(crate) struct Pacer {
 }
 
 /// What an answer said about the rate limit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct RateLimit {
     /// `X-RateLimit-Remaining`.
     pub(crate) remaining: Option<u64>,
