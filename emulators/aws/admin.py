@@ -11,6 +11,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, unquote
 
 from middleware import _read_body, _status_line
+from regions import is_known
 
 
 class AdminError(Exception):
@@ -18,6 +19,16 @@ class AdminError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def _admin_region(source: dict) -> str | None:
+    """Optional ``admin_region`` (a StackSet's administration region, as
+    opposed to an instance's ``region``); absent = the only set of that
+    name, else the one in us-east-1 (StackSets.admin_find)."""
+    region = source.get("admin_region")
+    if region is not None and not (isinstance(region, str) and is_known(region)):
+        raise AdminError(400, f"'admin_region' must be a region of the aws partition, not {region!r}")
+    return region
 
 
 def _need(body: dict, key: str, kind: type = str) -> Any:
@@ -185,7 +196,7 @@ class AdminApp:
         return self.ctx.faults.describe()
 
     def fault_in_progress(self, body, **_):
-        self.ctx.faults.add_in_progress(_need(body, "stack_set"), _count(body))
+        self.ctx.faults.add_in_progress(_need(body, "stack_set"), _count(body), _admin_region(body))
         return self.ctx.faults.describe()
 
     def get_settings(self, **_):
@@ -215,12 +226,18 @@ class AdminApp:
         self.ctx.calls.clear()
         return {"cleared": True}
 
-    def stacksets(self, **_):
-        return self.ctx.stacksets.dump()
+    def stacksets(self, query, **_):
+        return self.ctx.stacksets.dump(_admin_region(query))
 
     def remove_instance(self, name, account, region, query, **_):
         run_cr = query.get("custom_resource", "true").lower() not in ("false", "0", "no")
-        return self.ctx.stacksets.remove_instance_out_of_band(name, account, region, run_custom_resource=run_cr)
+        return self.ctx.stacksets.remove_instance_out_of_band(
+            name,
+            account,
+            region,
+            run_custom_resource=run_cr,
+            admin_region=_admin_region(query),
+        )
 
 
 def _count(body: dict) -> int:

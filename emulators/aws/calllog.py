@@ -31,6 +31,7 @@ class CallLog:
         call_as: str | None = None,
         stack_set: str | None = None,
         operation_id: str | None = None,
+        region: str | None = None,
     ) -> None:
         with self._lock:
             self._seq += 1
@@ -45,6 +46,7 @@ class CallLog:
                     "call_as": call_as,
                     "stack_set_name": stack_set,
                     "operation_id": operation_id,
+                    "region": region,
                     "status": status,
                     "error": error,
                 }

@@ -11,7 +11,8 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._throttle: dict[str, int] = {}  # action -> remaining
-        self._in_progress: dict[str, int] = {}  # stack set name -> remaining
+        # (stack set name, administration region or None) -> remaining
+        self._in_progress: dict[tuple[str, str | None], int] = {}
         # account -> list of [remaining, reason, region or None]
         self._instance: dict[str, list[list]] = {}
 
@@ -27,17 +28,23 @@ class Faults:
             self._throttle[action] = n - 1
             return True
 
-    def add_in_progress(self, stack_set: str, count: int) -> None:
+    def add_in_progress(self, stack_set: str, count: int, region: str | None = None) -> None:
         with self._lock:
-            self._in_progress[stack_set] = self._in_progress.get(stack_set, 0) + count
+            key = (stack_set, region)
+            self._in_progress[key] = self._in_progress.get(key, 0) + count
 
-    def take_in_progress(self, stack_set: str) -> bool:
+    def take_in_progress(self, stack_set: str, region: str, default: bool) -> bool:
+        """A fault for this set's region, else (when ``default``: the set
+        is the one the admin API means by a bare name) one without region.
+        The region-less form may be injected before the set exists."""
         with self._lock:
-            n = self._in_progress.get(stack_set, 0)
-            if n <= 0:
-                return False
-            self._in_progress[stack_set] = n - 1
-            return True
+            keys = [(stack_set, region)] + ([(stack_set, None)] if default else [])
+            for key in keys:
+                n = self._in_progress.get(key, 0)
+                if n > 0:
+                    self._in_progress[key] = n - 1
+                    return True
+            return False
 
     def add_instance_failures(self, accounts: list[str], reason: str, count: int, region: str | None) -> None:
         with self._lock:
@@ -65,7 +72,12 @@ class Faults:
         with self._lock:
             return {
                 "throttle": {k: v for k, v in self._throttle.items() if v > 0},
-                "operation_in_progress": {k: v for k, v in self._in_progress.items() if v > 0},
+                # "name" (no region given) or "name@region"
+                "operation_in_progress": {
+                    (name if region is None else f"{name}@{region}"): v
+                    for (name, region), v in self._in_progress.items()
+                    if v > 0
+                },
                 "instance_failures": {
                     a: [{"remaining": e[0], "reason": e[1], "region": e[2]} for e in entries if e[0] > 0]
                     for a, entries in self._instance.items()

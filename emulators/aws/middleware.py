@@ -21,6 +21,7 @@ from query_protocol import (
     service_model,
     validate_input,
 )
+from regions import bad_scope, is_known
 from stacksets import ACTIONS, MUTATING, UNSUPPORTED, RequestCtx
 
 log = logging.getLogger("aws-emulator.http")
@@ -87,6 +88,10 @@ class EmulatorApp:
             body = _read_body(environ)
             params = parse_form(body, environ.get("QUERY_STRING", ""))
             action = params.get("Action", "")
+            if not is_known(region):
+                # Ours would key a stack set by a region AWS has not got, and
+                # moto's stack actions crash (KeyError, 500) on one.
+                return self._xml_error(start_response, bad_scope(region), "cloudformation", action or "?", {})
             if action in ACTIONS or action in UNSUPPORTED:
                 return self._cloudformation(action, params, region, start_response)
             return self._passthrough(environ, start_response, "cloudformation", action or "?")
@@ -129,17 +134,17 @@ class EmulatorApp:
             result = self.ctx.stacksets.handle(action, params, rctx)
             body = encode_response("cloudformation", action, result, request_id)
             status = 200
-            self._record(action, params, status, None, result)
+            self._record(action, params, status, None, result, region)
         except ApiError as err:
             body = encode_error(err, request_id)
             status = err.status
-            self._record(action, params or _ids_only(flat), status, err.code, None)
+            self._record(action, params or _ids_only(flat), status, err.code, None, region)
         except Exception:  # noqa: BLE001
             log.exception("internal error answering %s", action)
             err = ApiError("InternalFailure", "The emulator failed to process the request", 500, sender=False)
             body = encode_error(err, request_id)
             status = 500
-            self._record(action, params or _ids_only(flat), status, err.code, None)
+            self._record(action, params or _ids_only(flat), status, err.code, None, region)
         start_response(
             _status_line(status),
             [
@@ -150,7 +155,9 @@ class EmulatorApp:
         )
         return [body]
 
-    def _record(self, action: str, params: dict, status: int, error: str | None, result: dict | None) -> None:
+    def _record(
+        self, action: str, params: dict, status: int, error: str | None, result: dict | None, region: str
+    ) -> None:
         op_id = params.get("OperationId")
         if op_id is None and result and action in MUTATING:
             op_id = result.get("OperationId")
@@ -162,6 +169,7 @@ class EmulatorApp:
             call_as=params.get("CallAs") or ("SELF" if "StackSetName" in params or action.endswith("StackSets") else None),
             stack_set=params.get("StackSetName"),
             operation_id=op_id,
+            region=region,  # a stack set is only reachable from its administration region
         )
 
     # -------------------------------------------------------------- generic

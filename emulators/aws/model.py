@@ -101,7 +101,7 @@ class StackSet:
     name: str
     id: str
     arn: str
-    region: str
+    region: str  # administration region: the set answers only there
     call_as: str
     permission_model: str
     definition: Definition
@@ -125,6 +125,13 @@ class StackSet:
     @staticmethod
     def new_id(name: str) -> str:
         return f"{name}:{uuid.uuid4()}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Names are unique per administration region (where CreateStackSet
+        was called). Not per CallAs: a delegated admin's sets live in the
+        management account too, so the names collide; CallAs only hides."""
+        return (self.region, self.name)
 
     # ---- instances (kept sorted for pagination)
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from model import Definition, Instance, Operation, Result, StackSet
 from operations import effective_preferences
 from query_protocol import ApiError, validation_error
+from regions import DEFAULT_REGION, check_regions
 
 if TYPE_CHECKING:
     from context import Context
@@ -110,7 +111,9 @@ def _page_size(p: dict) -> int:
 class StackSets:
     def __init__(self, ctx: "Context"):
         self.ctx = ctx
-        self.sets: dict[str, StackSet] = {}
+        # Keyed by StackSet.key (administration region, name): a set is
+        # invisible from other regions (and other CallAs), as on AWS.
+        self.sets: dict[tuple[str, str], StackSet] = {}
         self.deleted: list[dict[str, Any]] = []
         self._versions = itertools.count(1)
 
@@ -123,16 +126,33 @@ class StackSets:
         with self.ctx.lock:
             return method(params, rctx)
 
-    def _get(self, p: dict, *, call_as: str | None = None) -> StackSet:
+    def _get(self, p: dict, rctx: RequestCtx) -> StackSet:
+        """The set named (or with the id) ``StackSetName`` in the caller's
+        region and CallAs namespace; any other gets the same not-found."""
         name = p["StackSetName"]
-        ss = self.sets.get(name)
-        if ss is None and ":" in name:
-            ss = self.sets.get(name.split(":", 1)[0])
-            if ss is not None and ss.id != name:
-                ss = None
-        if ss is None or ss.call_as != (call_as or p.get("CallAs") or "SELF"):
+        ss = self.sets.get((rctx.region, name.split(":", 1)[0]))
+        if ss is None or (":" in name and ss.id != name) or ss.call_as != (p.get("CallAs") or "SELF"):
             raise _not_found(name)
         return ss
+
+    def admin_find(self, name: str, admin_region: str | None = None) -> StackSet:
+        """Admin API lookup by name, so callers that predate regional keying
+        keep working: the set in ``admin_region`` if given, otherwise the
+        only set of that name, else the one in us-east-1."""
+        found = [ss for ss in self.sets.values() if ss.name == name and admin_region in (None, ss.region)]
+        if len(found) > 1:
+            found = [ss for ss in found if ss.region == DEFAULT_REGION]
+            if not found:
+                raise ValueError(f"several stack sets are named {name!r}, none in {DEFAULT_REGION}: give admin_region")
+        if not found:
+            raise KeyError(f"no stack set {name!r}" + (f" in {admin_region}" if admin_region else ""))
+        return found[0]
+
+    def _is_admin_default(self, ss: StackSet) -> bool:
+        try:
+            return self.admin_find(ss.name) is ss
+        except ValueError:
+            return False
 
     def _template(self, p: dict):
         body, url = p.get("TemplateBody"), p.get("TemplateURL")
@@ -144,12 +164,20 @@ class StackSets:
             return self.ctx.templates.from_url(url)
         return None
 
+    @staticmethod
+    def _check_regions(p: dict) -> None:
+        """Instance regions (Regions, RegionOrder) must be real regions: AWS
+        refuses a typo synchronously instead of failing the operation."""
+        check_regions(p.get("Regions"))
+        check_regions((p.get("OperationPreferences") or {}).get("RegionOrder"))
+
     def _require_trusted_access(self, ss_model: str) -> None:
         if ss_model == SERVICE_MANAGED and not self.ctx.org.trusted_access():
             raise validation_error(TRUSTED_ACCESS_REQUIRED)
 
     def _fault_in_progress(self, ss: StackSet) -> None:
-        if self.ctx.faults.take_in_progress(ss.name):
+        # A fault injected without admin_region is for the set admin_find picks.
+        if self.ctx.faults.take_in_progress(ss.name, ss.region, self._is_admin_default(ss)):
             raise ApiError("OperationInProgressException", f"Another Operation on StackSet {ss.arn} is in progress")
 
     def _idempotent(self, ss: StackSet, action: str, p: dict) -> tuple[str, str, str | None]:
@@ -277,7 +305,8 @@ class StackSets:
                 f"1 validation error detected: Value '{name}' at 'stackSetName' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*"
             )
-        existing = self.sets.get(name)
+        # The same name may exist in another region, as on AWS.
+        existing = self.sets.get((rctx.region, name))
         if existing is not None:
             token = p.get("ClientRequestToken")
             if token and existing.client_token == token:
@@ -330,7 +359,7 @@ class StackSets:
                 f"arn:aws:iam::{rctx.account_id}:role/AWSCloudFormationStackSetAdministrationRole"
             )
             ss.execution_role_name = p.get("ExecutionRoleName") or "AWSCloudFormationStackSetExecutionRole"
-        self.sets[name] = ss
+        self.sets[ss.key] = ss
         return {"StackSetId": ss.id}
 
     def _describe_set(self, ss: StackSet) -> dict:
@@ -363,14 +392,14 @@ class StackSets:
         return out
 
     def _DescribeStackSet(self, p: dict, rctx: RequestCtx) -> dict:
-        return {"StackSet": self._describe_set(self._get(p))}
+        return {"StackSet": self._describe_set(self._get(p, rctx))}
 
     def _ListStackSets(self, p: dict, rctx: RequestCtx) -> dict:
         call_as = p.get("CallAs") or "SELF"
         want = p.get("Status")
         rows: list[dict] = []
         for ss in sorted(self.sets.values(), key=lambda s: s.name):
-            if ss.call_as != call_as:
+            if ss.call_as != call_as or ss.region != rctx.region:
                 continue
             rows.append(
                 {
@@ -385,8 +414,8 @@ class StackSets:
                 }
             )
         for d in self.deleted:
-            if d["_call_as"] == call_as:
-                rows.append({k: v for k, v in d.items() if k != "_call_as"})
+            if d["_call_as"] == call_as and d["_region"] == rctx.region:
+                rows.append({k: v for k, v in d.items() if not k.startswith("_")})
         if want:
             rows = [r for r in rows if r["Status"] == want]
         start = _offset(p)
@@ -395,7 +424,8 @@ class StackSets:
         return {"Summaries": page, "NextToken": _token(start + size) if start + size < len(rows) else None}
 
     def _UpdateStackSet(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
+        self._check_regions(p)
         self._fault_in_progress(ss)
         op_id, fp, existing = self._idempotent(ss, "UpdateStackSet", p)
         if existing:
@@ -461,13 +491,13 @@ class StackSets:
         return {"OperationId": op.id}
 
     def _DeleteStackSet(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         self._fault_in_progress(ss)
         if ss.active_operation() is not None:
             raise ApiError("OperationInProgressException", f"Another Operation on StackSet {ss.arn} is in progress")
         if ss.instances:
             raise ApiError("StackSetNotEmptyException", f"StackSet {ss.name} is not empty")
-        del self.sets[ss.name]
+        del self.sets[ss.key]
         self.deleted.append(
             {
                 "StackSetName": ss.name,
@@ -479,6 +509,7 @@ class StackSets:
                 "DriftStatus": "NOT_CHECKED",
                 "ManagedExecution": {"Active": ss.managed_execution},
                 "_call_as": ss.call_as,
+                "_region": ss.region,
             }
         )
         return {}
@@ -486,7 +517,8 @@ class StackSets:
     # ======================================================= stack instances
 
     def _CreateStackInstances(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
+        self._check_regions(p)
         self._fault_in_progress(ss)
         op_id, fp, existing = self._idempotent(ss, "CreateStackInstances", p)
         if existing:
@@ -525,7 +557,8 @@ class StackSets:
         return {"OperationId": op.id}
 
     def _DeleteStackInstances(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
+        self._check_regions(p)
         self._fault_in_progress(ss)
         op_id, fp, existing = self._idempotent(ss, "DeleteStackInstances", p)
         if existing:
@@ -577,7 +610,7 @@ class StackSets:
         return out
 
     def _ListStackInstances(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         filters = p.get("Filters") or []
         want: dict[str, str] = {}
         for f in filters:
@@ -620,7 +653,7 @@ class StackSets:
         return {"Summaries": page, "NextToken": _token(list(last)) if more and last else None}
 
     def _DescribeStackInstance(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         key = (p["StackInstanceAccount"], p["StackInstanceRegion"])
         inst = ss.instances.get(key)
         if inst is None:
@@ -639,7 +672,7 @@ class StackSets:
         return op
 
     def _DescribeStackSetOperation(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         op = self._op(ss, p["OperationId"])
         out = {
             "OperationId": op.id,
@@ -660,7 +693,7 @@ class StackSets:
         return {"StackSetOperation": out}
 
     def _ListStackSetOperations(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         ops = sorted(ss.operations.values(), key=lambda o: o.created, reverse=True)
         start = _offset(p)
         size = _page_size(p)
@@ -680,7 +713,7 @@ class StackSets:
         return {"Summaries": page, "NextToken": _token(start + size) if start + size < len(ops) else None}
 
     def _ListStackSetOperationResults(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         op = self._op(ss, p["OperationId"])
         want = None
         for f in p.get("Filters") or []:
@@ -713,7 +746,7 @@ class StackSets:
         return {"Summaries": page, "NextToken": _token(start + size) if start + size < len(rows) else None}
 
     def _StopStackSetOperation(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         op = self._op(ss, p["OperationId"])
         if op.status == "QUEUED":
             op.stop_requested = True
@@ -730,7 +763,7 @@ class StackSets:
         return {}
 
     def _ListStackSetAutoDeploymentTargets(self, p: dict, rctx: RequestCtx) -> dict:
-        ss = self._get(p)
+        ss = self._get(p, rctx)
         rows = [{"OrganizationalUnitId": ou, "Regions": list(ss.regions)} for ou in ss.ou_ids]
         if not (ss.auto_deployment or {}).get("Enabled"):
             rows = []
@@ -828,13 +861,20 @@ class StackSets:
 
     # ============================================================ out of band
 
-    def remove_instance_out_of_band(self, name: str, account: str, region: str, *, run_custom_resource: bool) -> dict:
+    def remove_instance_out_of_band(
+        self,
+        name: str,
+        account: str,
+        region: str,
+        *,
+        run_custom_resource: bool,
+        admin_region: str | None = None,
+    ) -> dict:
         """Admin helper: the stack instance vanishes as if someone deleted it
-        (its custom resource's Delete runs unless told not to)."""
+        (its custom resource's Delete runs unless told not to). ``region`` is
+        the instance's region; the set is found by ``admin_find``."""
         with self.ctx.lock:
-            ss = self.sets.get(name)
-            if ss is None:
-                raise KeyError(f"no stack set {name!r}")
+            ss = self.admin_find(name, admin_region)
             inst = ss.instances.get((account, region))
             if inst is None:
                 raise KeyError(f"no stack instance {account}/{region} in {name!r}")
@@ -845,11 +885,14 @@ class StackSets:
             reason = self.ctx.datadog.delete(props)
         return {"removed": True, "custom_resource": "skipped" if not (run_custom_resource and props) else ("failed" if reason else "deleted"), "reason": reason}
 
-    def dump(self) -> dict:
-        """Admin view of every stack set (debugging and test assertions)."""
+    def dump(self, admin_region: str | None = None) -> dict:
+        """Admin view of every stack set (debugging and test assertions),
+        or of those of one administration region."""
         with self.ctx.lock:
             out = []
             for ss in self.sets.values():
+                if admin_region not in (None, ss.region):
+                    continue
                 counts: dict[str, int] = {}
                 for inst in ss.instances.values():
                     counts[inst.detailed] = counts.get(inst.detailed, 0) + 1
@@ -857,6 +900,8 @@ class StackSets:
                     {
                         "name": ss.name,
                         "id": ss.id,
+                        "region": ss.region,
+                        "arn": ss.arn,
                         "status": ss.status,
                         "call_as": ss.call_as,
                         "permission_model": ss.permission_model,
@@ -872,4 +917,5 @@ class StackSets:
                         ],
                     }
                 )
-            return {"stack_sets": out, "deleted": [d["StackSetName"] for d in self.deleted]}
+            deleted = [d["StackSetName"] for d in self.deleted if admin_region in (None, d["_region"])]
+            return {"stack_sets": out, "deleted": deleted}

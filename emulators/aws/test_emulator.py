@@ -143,11 +143,11 @@ class Emulator:
                 env[key] = shlex.split(value)[0] if value else ""
         return env
 
-    def client(self, service: str, **kw):
+    def client(self, service: str, region: str | None = None, **kw):
         return boto3.client(
             service,
             endpoint_url=self.url,
-            region_name=self.env["AWS_REGION"],
+            region_name=region or self.env["AWS_REGION"],
             aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
             config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **kw),
@@ -233,7 +233,7 @@ class StackSetEmulatorTest(unittest.TestCase):
     def setUp(self) -> None:
         self.emu.settings(instance_seconds=0.05)
 
-    def _create_set(self, name: str, *, body: str = PLAIN_TEMPLATE, auto: bool = True, **kw) -> str:
+    def _create_set(self, name: str, *, body: str = PLAIN_TEMPLATE, auto: bool = True, cf=None, **kw) -> str:
         args = dict(
             StackSetName=name,
             TemplateBody=body,
@@ -242,13 +242,13 @@ class StackSetEmulatorTest(unittest.TestCase):
             Parameters=[{"ParameterKey": "Secret", "ParameterValue": "s3cr3t-value"}],
         )
         args.update(kw)
-        return self.cf.create_stack_set(**args)["StackSetId"]
+        return (cf or self.cf).create_stack_set(**args)["StackSetId"]
 
-    def _deploy(self, name: str, ous=None, **kw) -> str:
-        return self.cf.create_stack_instances(
+    def _deploy(self, name: str, ous=None, cf=None, **kw) -> str:
+        kw.setdefault("Regions", ["us-east-1"])
+        return (cf or self.cf).create_stack_instances(
             StackSetName=name,
             DeploymentTargets={"OrganizationalUnitIds": ous or [self.env["SANDBOX_ROOT_ID"]]},
-            Regions=["us-east-1"],
             **kw,
         )["OperationId"]
 
@@ -758,6 +758,209 @@ class StackSetEmulatorTest(unittest.TestCase):
         wait_operation(self.cf, name, self._deploy(name))
         self.assertIn(victim, [i["Account"] for i in all_instances(self.cf, name)])
 
+    # ------------------------------------------------------------ regions
+
+    def test_stack_set_is_not_found_from_another_region(self):
+        """Every call about a set made outside its administration region answers what an unknown name does."""
+        name = _unique("regional")
+        set_id = self._create_set(name)
+        op_id = self._deploy(name)
+        wait_operation(self.cf, name, op_id)
+        arn = self.cf.describe_stack_set(StackSetName=name)["StackSet"]["StackSetARN"]
+        self.assertTrue(arn.startswith(f"arn:aws:cloudformation:us-east-1:{self.env['SANDBOX_MANAGEMENT_ACCOUNT_ID']}:stackset/{name}:"), arn)
+        eu = self.emu.client("cloudformation", region="eu-west-1")
+        root = {"OrganizationalUnitIds": [self.env["SANDBOX_ROOT_ID"]]}
+        account = self.env["SANDBOX_ACCOUNT_IDS"].split(",")[0]
+        calls = {
+            "DescribeStackSet": lambda n: eu.describe_stack_set(StackSetName=n),
+            "UpdateStackSet": lambda n: eu.update_stack_set(StackSetName=n, UsePreviousTemplate=True),
+            "ListStackInstances": lambda n: eu.list_stack_instances(StackSetName=n),
+            "DescribeStackInstance": lambda n: eu.describe_stack_instance(StackSetName=n, StackInstanceAccount=account, StackInstanceRegion="us-east-1"),
+            "CreateStackInstances": lambda n: eu.create_stack_instances(StackSetName=n, DeploymentTargets=root, Regions=["us-east-1"]),
+            "DeleteStackInstances": lambda n: eu.delete_stack_instances(StackSetName=n, DeploymentTargets=root, Regions=["us-east-1"], RetainStacks=True),
+            "ListStackSetOperations": lambda n: eu.list_stack_set_operations(StackSetName=n),
+            "DescribeStackSetOperation": lambda n: eu.describe_stack_set_operation(StackSetName=n, OperationId=op_id),
+            "ListStackSetOperationResults": lambda n: eu.list_stack_set_operation_results(StackSetName=n, OperationId=op_id),
+            "StopStackSetOperation": lambda n: eu.stop_stack_set_operation(StackSetName=n, OperationId=op_id),
+            "ListStackSetAutoDeploymentTargets": lambda n: eu.list_stack_set_auto_deployment_targets(StackSetName=n),
+            "DeleteStackSet": lambda n: eu.delete_stack_set(StackSetName=n),
+        }
+        unknown = _unique("nowhere")
+        for action, call in calls.items():
+            for ident, missing in ((name, unknown), (set_id, f"{unknown}:{set_id.split(':', 1)[1]}")):
+                with self.subTest(action=action, ident=ident):
+                    with self.assertRaises(ClientError) as here:
+                        call(ident)
+                    with self.assertRaises(ClientError) as nowhere:
+                        call(missing)
+                    got, want = here.exception.response, nowhere.exception.response
+                    self.assertEqual(got["Error"]["Code"], "StackSetNotFoundException")
+                    self.assertEqual(got["Error"]["Message"], f"StackSet {ident} not found")
+                    self.assertEqual(want["Error"]["Message"], f"StackSet {missing} not found")
+                    self.assertEqual(got["Error"]["Type"], want["Error"]["Type"])
+                    self.assertEqual(got["ResponseMetadata"]["HTTPStatusCode"], 404)
+                    self.assertEqual(want["ResponseMetadata"]["HTTPStatusCode"], 404)
+        self.assertNotIn(name, [s["StackSetName"] for s in eu.list_stack_sets()["Summaries"]])
+        # Nothing happened to it at home.
+        self.assertEqual(self.cf.describe_stack_set(StackSetName=name)["StackSet"]["Status"], "ACTIVE")
+        self.assertEqual([o["OperationId"] for o in self.cf.list_stack_set_operations(StackSetName=name)["Summaries"]], [op_id])
+
+    def test_same_name_in_two_regions_is_independent(self):
+        """A name can be created in each region: separate ids, ARNs, instances, operations and ListStackSets."""
+        name = _unique("twin")
+        eu = self.emu.client("cloudformation", region="eu-west-1")
+        ap = self.emu.client("cloudformation", region="ap-southeast-2")
+        us_id = self._create_set(name, Description="home")
+        eu_id = self._create_set(name, cf=eu, Description="away")
+        self.assertNotEqual(us_id, eu_id)
+        with self.assertRaises(ClientError) as cm:
+            self._create_set(name, cf=eu)
+        self.assertEqual(error_code(cm.exception), "NameAlreadyExistsException")
+        us_set = self.cf.describe_stack_set(StackSetName=name)["StackSet"]
+        eu_set = eu.describe_stack_set(StackSetName=name)["StackSet"]
+        self.assertEqual((us_set["StackSetId"], us_set["Description"]), (us_id, "home"))
+        self.assertEqual((eu_set["StackSetId"], eu_set["Description"]), (eu_id, "away"))
+        self.assertIn(":us-east-1:", us_set["StackSetARN"])
+        self.assertIn(":eu-west-1:", eu_set["StackSetARN"])
+        # Each id is known only in its own region.
+        with self.assertRaises(ClientError) as cm:
+            self.cf.describe_stack_set(StackSetName=eu_id)
+        self.assertEqual(error_code(cm.exception), "StackSetNotFoundException")
+
+        us_op = self._deploy(name, ous=[self.env["SANDBOX_OU_PRODUCTION"]])
+        eu_op = self._deploy(name, ous=[self.env["SANDBOX_OU_DEVELOPMENT"]], cf=eu, Regions=["eu-central-1", "us-west-2"])
+        self.assertEqual(wait_operation(self.cf, name, us_op)["Status"], "SUCCEEDED")
+        self.assertEqual(wait_operation(eu, name, eu_op)["Status"], "SUCCEEDED")
+        us_inst = {(i["Account"], i["Region"]) for i in all_instances(self.cf, name)}
+        eu_inst = {(i["Account"], i["Region"]) for i in all_instances(eu, name)}
+        self.assertEqual({r for _, r in us_inst}, {"us-east-1"})
+        self.assertEqual({r for _, r in eu_inst}, {"eu-central-1", "us-west-2"})
+        self.assertEqual(len(eu_inst), 2 * 3)  # Development: 2 accounts + Sandbox's 1
+        self.assertFalse({a for a, _ in us_inst} & {a for a, _ in eu_inst})
+        self.assertEqual([o["OperationId"] for o in self.cf.list_stack_set_operations(StackSetName=name)["Summaries"]], [us_op])
+        self.assertEqual([o["OperationId"] for o in eu.list_stack_set_operations(StackSetName=name)["Summaries"]], [eu_op])
+        with self.assertRaises(ClientError) as cm:
+            self.cf.describe_stack_set_operation(StackSetName=name, OperationId=eu_op)
+        self.assertEqual(error_code(cm.exception), "OperationNotFoundException")
+        self.assertEqual(self.cf.describe_stack_set(StackSetName=name)["StackSet"]["OrganizationalUnitIds"], [self.env["SANDBOX_OU_PRODUCTION"]])
+        self.assertEqual(sorted(eu.describe_stack_set(StackSetName=name)["StackSet"]["Regions"]), ["eu-central-1", "us-west-2"])
+        # An update in one region touches only that region's set.
+        op = eu.update_stack_set(StackSetName=name, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Secret", "UsePreviousValue": True}])["OperationId"]
+        wait_operation(eu, name, op)
+        self.assertEqual(len(self.cf.list_stack_set_operations(StackSetName=name)["Summaries"]), 1)
+
+        # ListStackSets lists the caller region's sets only.
+        def listed(cf, status="ACTIVE"):
+            return [(s["StackSetName"], s["StackSetId"]) for s in cf.list_stack_sets(Status=status)["Summaries"] if s["StackSetName"] == name]
+
+        self.assertEqual(listed(self.cf), [(name, us_id)])
+        self.assertEqual(listed(eu), [(name, eu_id)])
+        self.assertEqual(listed(ap), [])
+        # Deleting the eu-west-1 set leaves the us-east-1 one.
+        op = eu.delete_stack_instances(
+            StackSetName=name, DeploymentTargets={"OrganizationalUnitIds": [self.env["SANDBOX_OU_DEVELOPMENT"]]},
+            Regions=["eu-central-1", "us-west-2"], RetainStacks=False,
+        )["OperationId"]
+        self.assertEqual(wait_operation(eu, name, op)["Status"], "SUCCEEDED")
+        eu.delete_stack_set(StackSetName=name)
+        self.assertEqual(listed(eu), [])
+        self.assertEqual(listed(eu, "DELETED"), [(name, eu_id)])
+        self.assertEqual(listed(self.cf, "DELETED"), [])
+        self.assertEqual(listed(self.cf), [(name, us_id)])
+        self.assertEqual(len(all_instances(self.cf, name)), len(us_inst))
+
+    def test_admin_routes_take_an_admin_region(self):
+        """Admin routes naming a set accept admin_region; without it they mean the only set of that name, else us-east-1's."""
+        name = _unique("admin-twin")
+        eu = self.emu.client("cloudformation", region="eu-west-1")
+        self._create_set(name, cf=eu)
+        victim = self.env["SANDBOX_ACCOUNT_IDS"].split(",")[0]
+        wait_operation(eu, name, self._deploy(name, cf=eu))
+        # Only one set of that name (in eu-west-1): bare names find it, as before.
+        status, out = self.emu.admin("DELETE", f"stacksets/{name}/instances/{victim}/us-east-1")
+        self.assertEqual((status, out.get("removed")), (200, True), out)
+        self.emu.admin("POST", "faults/operation-in-progress", {"stack_set": name, "count": 1})
+        with self.assertRaises(ClientError) as cm:
+            self._deploy(name, cf=eu)
+        self.assertEqual(error_code(cm.exception), "OperationInProgressException")
+        wait_operation(eu, name, self._deploy(name, cf=eu))
+
+        # Now one in us-east-1 too: bare names mean that one; admin_region picks.
+        self._create_set(name)
+        wait_operation(self.cf, name, self._deploy(name))
+        status, out = self.emu.admin("DELETE", f"stacksets/{name}/instances/{victim}/us-east-1")
+        self.assertEqual(status, 200, out)
+        self.assertNotIn(victim, [i["Account"] for i in all_instances(self.cf, name)])
+        self.assertIn(victim, [i["Account"] for i in all_instances(eu, name)])
+        status, out = self.emu.admin("DELETE", f"stacksets/{name}/instances/{victim}/us-east-1?admin_region=eu-west-1")
+        self.assertEqual(status, 200, out)
+        self.assertNotIn(victim, [i["Account"] for i in all_instances(eu, name)])
+        self.assertEqual(self.emu.admin("DELETE", f"stacksets/{name}/instances/{victim}/us-east-1?admin_region=ap-south-1")[0], 404)
+        self.assertEqual(self.emu.admin("DELETE", f"stacksets/{name}/instances/{victim}/us-east-1?admin_region=us-east-99")[0], 400)
+
+        status, _ = self.emu.admin("POST", "faults/operation-in-progress", {"stack_set": name, "admin_region": "eu-west-1", "count": 1})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.emu.admin("GET", "faults")[1]["operation_in_progress"], {f"{name}@eu-west-1": 1})
+        wait_operation(self.cf, name, self._deploy(name))  # not us-east-1's
+        with self.assertRaises(ClientError) as cm:
+            self._deploy(name, cf=eu)
+        self.assertEqual(error_code(cm.exception), "OperationInProgressException")
+        self.emu.admin("POST", "faults/operation-in-progress", {"stack_set": name, "count": 1})
+        wait_operation(eu, name, self._deploy(name, cf=eu))  # the bare name now means us-east-1's
+        with self.assertRaises(ClientError) as cm:
+            self._deploy(name)
+        self.assertEqual(error_code(cm.exception), "OperationInProgressException")
+
+        status, dump = self.emu.admin("GET", "stacksets")
+        ours = sorted((s["region"], s["arn"].split(":")[3]) for s in dump["stack_sets"] if s["name"] == name)
+        self.assertEqual(ours, [("eu-west-1", "eu-west-1"), ("us-east-1", "us-east-1")])
+        status, dump = self.emu.admin("GET", "stacksets?admin_region=eu-west-1")
+        self.assertEqual({s["region"] for s in dump["stack_sets"]}, {"eu-west-1"})
+        calls = self.emu.admin("GET", "calls?action=CreateStackSet")[1]["calls"]
+        self.assertEqual([c["region"] for c in calls if c["stack_set_name"] == name][-2:], ["eu-west-1", "us-east-1"])
+
+    def test_unknown_regions_are_refused(self):
+        """Regions / RegionOrder entries that are not regions of the aws partition are a ValidationError; nothing starts."""
+        name = _unique("badregion")
+        self._create_set(name)
+        root = {"OrganizationalUnitIds": [self.env["SANDBOX_ROOT_ID"]]}
+        for bad in ("us-east-99", "cn-north-1", "US-EAST-1"):
+            for label, call in (
+                ("CreateStackInstances", lambda: self.cf.create_stack_instances(StackSetName=name, DeploymentTargets=root, Regions=["us-east-1", bad])),
+                ("RegionOrder", lambda: self.cf.create_stack_instances(
+                    StackSetName=name, DeploymentTargets=root, Regions=["us-east-1"], OperationPreferences={"RegionOrder": [bad]})),
+                ("DeleteStackInstances", lambda: self.cf.delete_stack_instances(StackSetName=name, DeploymentTargets=root, Regions=[bad], RetainStacks=True)),
+                ("UpdateStackSet", lambda: self.cf.update_stack_set(
+                    StackSetName=name, UsePreviousTemplate=True, DeploymentTargets=root, Regions=[bad],
+                    Parameters=[{"ParameterKey": "Secret", "UsePreviousValue": True}])),
+            ):
+                with self.subTest(call=label, region=bad):
+                    with self.assertRaises(ClientError) as cm:
+                        call()
+                    self.assertEqual(error_code(cm.exception), "ValidationError")
+                    self.assertEqual(cm.exception.response["Error"]["Message"], f"Region {bad} is not supported")
+                    self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual(self.cf.list_stack_set_operations(StackSetName=name)["Summaries"], [])
+        self.assertEqual(self.cf.describe_stack_set(StackSetName=name)["StackSet"]["Regions"], [])
+        # Every region of the partition is fine, e.g. an opt-in one.
+        op = self._deploy(name, Regions=["af-south-1"], OperationPreferences={"RegionOrder": ["af-south-1"]})
+        self.assertEqual(wait_operation(self.cf, name, op)["Status"], "SUCCEEDED")
+
+    def test_request_signed_for_an_unknown_region_is_refused(self):
+        """CloudFormation requests signed for a region the aws partition has not got are refused (moto's too); other services are moto's."""
+        for region in ("us-east-99", "cn-north-1"):
+            cf = self.emu.client("cloudformation", region=region)
+            for label, call in (("ListStackSets", cf.list_stack_sets), ("DescribeStacks", cf.describe_stacks)):
+                with self.subTest(region=region, call=label):
+                    with self.assertRaises(ClientError) as cm:
+                        call()
+                    err = cm.exception.response
+                    self.assertEqual(err["Error"]["Code"], "SignatureDoesNotMatch")
+                    self.assertEqual(err["Error"]["Message"].strip(), f"Credential should be scoped to a valid region, not '{region}'.")
+                    self.assertEqual(err["ResponseMetadata"]["HTTPStatusCode"], 403)
+        self.assertTrue(self.emu.client("organizations", region="us-east-99").list_roots()["Roots"])
+        self.assertEqual(self.emu.client("cloudformation", region="sa-east-1").list_stack_sets()["Summaries"], [])
+
 
 # ======================================================= organization changes
 
@@ -867,6 +1070,26 @@ class AutoDeploymentTest(unittest.TestCase):
         inst = {i["Account"]: i for i in all_instances(self.cf, name)}[victim]
         self.assertEqual((inst["Status"], inst["StackInstanceStatus"]["DetailedStatus"]), ("OUTDATED", "SKIPPED_SUSPENDED_ACCOUNT"))
         self.assertIn("This account is suspended", inst["StatusReason"])
+
+    def test_auto_deployment_reaches_every_region(self):
+        """An account joining a targeted OU is deployed by the auto-deployed sets of every administration region."""
+        self.emu.settings(instance_seconds=0.0)
+        eu = self.emu.client("cloudformation", region="eu-west-1")
+        name = self._set_over(self.env["SANDBOX_OU_DEVELOPMENT"])
+        eu.create_stack_set(StackSetName=name, TemplateBody=PLAIN_TEMPLATE, PermissionModel="SERVICE_MANAGED", AutoDeployment={"Enabled": True})
+        op = eu.create_stack_instances(
+            StackSetName=name, DeploymentTargets={"OrganizationalUnitIds": [self.env["SANDBOX_OU_DEVELOPMENT"]]}, Regions=["eu-west-1"],
+        )["OperationId"]
+        wait_operation(eu, name, op)
+        _, out = self.emu.admin("POST", "accounts", {"name": "everywhere", "ou_path": "Development"})
+        new_id = out["id"]
+        for cf, region in ((self.cf, "us-east-1"), (eu, "eu-west-1")):
+            with self.subTest(admin_region=region):
+                latest = cf.list_stack_set_operations(StackSetName=name)["Summaries"][0]
+                self.assertEqual(latest["Action"], "CREATE")
+                self.assertEqual(wait_operation(cf, name, latest["OperationId"])["Status"], "SUCCEEDED")
+                inst = {i["Account"]: i for i in all_instances(cf, name)}[new_id]
+                self.assertEqual((inst["Region"], inst["Status"]), (region, "CURRENT"))
 
 
 # ====================================================== the custom resource
