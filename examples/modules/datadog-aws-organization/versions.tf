@@ -1,5 +1,5 @@
 terraform {
-  required_version = ">= 1.11"
+  required_version = ">= 1.6"
 
   required_providers {
     # The caller may give this provider any local name and pass it in with
