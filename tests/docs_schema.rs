@@ -22,8 +22,9 @@
 //! `List of Object`, … for plain types; `Attributes`, `Attributes Set`, `Attributes List`,
 //! `Attributes Map` for nested attributes; `Block`, `Block List`, `Block Set`, `Block Map`
 //! for blocks. Flags: exactly one of `Required`, `Optional` (also for defaulted, i.e.
-//! optional and computed, attributes) or `Read-Only` (computed only); plus `Sensitive`
-//! and `Write-only` when the schema says so. The fields of an object type (e.g. the
+//! optional and computed, attributes) or `Read-Only` (computed only); plus `Sensitive`,
+//! `Write-only` and `Deprecated` when the schema says so (a deprecated attribute must
+//! say it is, and only a deprecated one may). The fields of an object type (e.g. the
 //! elements of `instances`, a `List of Object`) are documented like nested attributes,
 //! with the class of their parent. Lines in fenced code blocks are never entries.
 //!
@@ -47,6 +48,7 @@ struct Expected {
     sensitive: bool,
     /// `None` when this Terraform does not report write-only attributes.
     write_only: Option<bool>,
+    deprecated: bool,
 }
 
 /// One documented attribute.
@@ -231,7 +233,7 @@ fn join(prefix: &str, name: &str) -> String {
 fn flatten_object(fields: &serde_json::Map<String, Value>, prefix: &str, class: &'static str, out: &mut BTreeMap<String, Expected>) {
     for (name, ty) in fields {
         let path = join(prefix, name);
-        out.insert(path.clone(), Expected { ty: type_name(ty), class, sensitive: false, write_only: None });
+        out.insert(path.clone(), Expected { ty: type_name(ty), class, sensitive: false, write_only: None, deprecated: false });
         if let Some(inner) = object_fields(ty) {
             flatten_object(inner, &path, class, out);
         }
@@ -244,12 +246,13 @@ fn flatten_attributes(attrs: &Value, prefix: &str, out: &mut BTreeMap<String, Ex
         let class = class_of(attr);
         let write_only = attr.get("write_only").map(|w| w.as_bool().unwrap_or(false));
         let sensitive = attr["sensitive"].as_bool().unwrap_or(false);
+        let deprecated = attr["deprecated"].as_bool().unwrap_or(false);
         if let Some(nested) = attr.get("nested_type") {
             let mode = nested["nesting_mode"].as_str().unwrap_or("single");
-            out.insert(path.clone(), Expected { ty: format!("Attributes{}", nesting_suffix(mode)), class, sensitive, write_only });
+            out.insert(path.clone(), Expected { ty: format!("Attributes{}", nesting_suffix(mode)), class, sensitive, write_only, deprecated });
             flatten_attributes(&nested["attributes"], &path, out);
         } else {
-            out.insert(path.clone(), Expected { ty: type_name(&attr["type"]), class, sensitive, write_only });
+            out.insert(path.clone(), Expected { ty: type_name(&attr["type"]), class, sensitive, write_only, deprecated });
             if let Some(fields) = object_fields(&attr["type"]) {
                 flatten_object(fields, &path, class, out);
             }
@@ -264,7 +267,8 @@ fn flatten_block(block: &Value, prefix: &str, out: &mut BTreeMap<String, Expecte
         let path = join(prefix, name);
         let mode = nested["nesting_mode"].as_str().unwrap_or("single");
         let class = if nested["min_items"].as_u64().unwrap_or(0) > 0 { "Required" } else { "Optional" };
-        out.insert(path.clone(), Expected { ty: format!("Block{}", nesting_suffix(mode)), class, sensitive: false, write_only: None });
+        let deprecated = nested["block"]["deprecated"].as_bool().unwrap_or(false);
+        out.insert(path.clone(), Expected { ty: format!("Block{}", nesting_suffix(mode)), class, sensitive: false, write_only: None, deprecated });
         flatten_block(&nested["block"], &path, out);
     }
 }
@@ -284,6 +288,9 @@ fn entry_hint(path: &str, e: &Expected) -> String {
     }
     if e.write_only == Some(true) {
         flags.push("Write-only".into());
+    }
+    if e.deprecated {
+        flags.push("Deprecated".into());
     }
     format!("under {heading}: - `{name}` ({}, {}) …", e.ty, flags.join(", "))
 }
@@ -312,13 +319,16 @@ fn compare(page: &str, text: &str, schema: &BTreeMap<String, Expected>) -> Vec<S
         if has("Sensitive") != want.sensitive {
             problems.push(format!("{page}:{}: `{}`: Sensitive is {} in the docs, {} in the schema", e.line, e.path, has("Sensitive"), want.sensitive));
         }
+        if has("Deprecated") != want.deprecated {
+            problems.push(format!("{page}:{}: `{}`: Deprecated is {} in the docs, {} in the schema", e.line, e.path, has("Deprecated"), want.deprecated));
+        }
         if let Some(w) = want.write_only {
             if has("Write-only") != w {
                 problems.push(format!("{page}:{}: `{}`: Write-only is {} in the docs, {w} in the schema", e.line, e.path, has("Write-only")));
             }
         }
         for f in &e.flags {
-            if !["Required", "Optional", "Read-Only", "Sensitive", "Write-only"].contains(&f.as_str()) {
+            if !["Required", "Optional", "Read-Only", "Sensitive", "Write-only", "Deprecated"].contains(&f.as_str()) {
                 problems.push(format!("{page}:{}: `{}`: unknown flag {f:?}", e.line, e.path));
             }
         }
@@ -469,6 +479,7 @@ fn schema_lists_are_parsed_by_heading_and_entry() {
 ### Nested Schema for `aws.assume_role`
 - `role_arn` (String, Required) ARN.
 - `external_id` (String, Optional, Sensitive) The id.
+- `old` (String, Read-Only, Deprecated) Use `name`.
 ## Timeouts
 - `create` (String, Optional) Default `2h`.
 ## Import
@@ -480,12 +491,31 @@ fn schema_lists_are_parsed_by_heading_and_entry() {
         ("aws".to_owned(), "Block".to_owned(), vec!["Optional".to_owned()]),
         ("aws.assume_role.role_arn".to_owned(), "String".to_owned(), vec!["Required".to_owned()]),
         ("aws.assume_role.external_id".to_owned(), "String".to_owned(), vec!["Optional".to_owned(), "Sensitive".to_owned()]),
+        ("aws.assume_role.old".to_owned(), "String".to_owned(), vec!["Read-Only".to_owned(), "Deprecated".to_owned()]),
         ("timeouts.create".to_owned(), "String".to_owned(), vec!["Optional".to_owned()]),
     ];
     assert_eq!(got, want);
     let blocks = terraform_blocks("```hcl\na\n```\n```terraform\nb\n```\n");
     assert_eq!(blocks, vec![(4, "b\n".to_owned())]);
     assert_eq!(front_matter_keys("---\npage_title: x\ndescription: |-\n  y: z\n---\n# x"), Some(["description", "page_title"].map(str::to_owned).into()));
+}
+
+/// A deprecated attribute's entry says `Deprecated`, and no other entry does.
+#[test]
+fn deprecation_is_documented_both_ways() {
+    let schema: BTreeMap<String, Expected> = [
+        ("revision", true),
+        ("account_revisions", false),
+    ]
+    .into_iter()
+    .map(|(n, deprecated)| (n.to_owned(), Expected { ty: "String".into(), class: "Read-Only", sensitive: false, write_only: None, deprecated }))
+    .collect();
+    let good = "## Attributes Reference\n- `revision` (String, Read-Only, Deprecated) Old.\n- `account_revisions` (String, Read-Only) New.\n";
+    assert_eq!(compare("p", good, &schema), Vec::<String>::new());
+    let bad = "## Attributes Reference\n- `revision` (String, Read-Only) Old.\n- `account_revisions` (String, Read-Only, Deprecated) New.\n";
+    let problems = compare("p", bad, &schema);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().all(|p| p.contains("Deprecated is")), "{problems:?}");
 }
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.

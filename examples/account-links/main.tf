@@ -21,6 +21,10 @@ variable "accounts" {
   }
 }
 
+# Nobody registered these accounts, so each link creates the account's config:
+# it sends the settings written here, role_name DatadogIntegrationRole (not
+# written), and Datadog fills in its defaults for the rest. Only the written
+# settings are managed.
 resource "datadog_aws_account_link" "this" {
   for_each = var.accounts
 

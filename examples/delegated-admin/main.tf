@@ -9,9 +9,11 @@ resource "datadog_aws_org_stackset" "org" {
   call_as                 = "DELEGATED_ADMIN" # changing it later replaces the StackSet
 }
 
+# One link per covered account; each adopts the registration its stack made and,
+# writing no setting, changes nothing in Datadog.
 resource "datadog_aws_account_link" "account" {
-  for_each = datadog_aws_org_stackset.org.account_ids
+  for_each = datadog_aws_org_stackset.org.account_revisions
 
   aws_account_id     = each.key
-  stack_set_revision = datadog_aws_org_stackset.org.revision
+  stack_set_revision = each.value
 }

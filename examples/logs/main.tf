@@ -8,20 +8,18 @@ resource "datadog_aws_org_stackset" "org" {
   organizational_unit_ids = var.organizational_unit_ids
 }
 
-locals {
-  # The forwarder in each account, in the StackSet's region.
-  forwarder_arn = { for id in datadog_aws_org_stackset.org.account_ids : id => "arn:aws:lambda:${var.region}:${id}:function:${var.forwarder_function_name}" }
-}
-
+# Each link writes only the forwarder: the rest of each account's settings stay
+# as its stack registered them (the StackSet's parameters).
 resource "datadog_aws_account_link" "account" {
-  for_each = datadog_aws_org_stackset.org.account_ids
+  for_each = datadog_aws_org_stackset.org.account_revisions
 
   aws_account_id     = each.key
-  stack_set_revision = datadog_aws_org_stackset.org.revision
+  stack_set_revision = each.value
 
   logs = {
     lambda_forwarder = {
-      lambdas = [local.forwarder_arn[each.key]]
+      # The forwarder in each account, in the StackSet's region.
+      lambdas = ["arn:aws:lambda:${var.region}:${each.key}:function:${var.forwarder_function_name}"]
       sources = var.log_sources
     }
   }

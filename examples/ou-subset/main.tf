@@ -1,6 +1,5 @@
 # Two OUs only, for Cloud Security Posture Management without metrics: the
-# template registers each account with CSPM on and metric collection off, and
-# the links keep Datadog that way.
+# template registers each account with CSPM on and metric collection off.
 
 resource "datadog_aws_org_stackset" "security" {
   name                    = var.stack_set_name
@@ -16,18 +15,16 @@ resource "datadog_aws_org_stackset" "security" {
 }
 
 resource "datadog_aws_account_link" "account" {
-  for_each = datadog_aws_org_stackset.security.account_ids
+  for_each = datadog_aws_org_stackset.security.account_revisions
 
   aws_account_id     = each.key
-  stack_set_revision = datadog_aws_org_stackset.security.revision
-  account_tags       = ["datadog-use:cspm"]
+  stack_set_revision = each.value
 
-  # The same choices as the StackSet's parameters, so the link does not undo them.
-  metrics = {
-    enabled = false
-  }
-  resources = {
-    cloud_security_posture_management = true
-    extended_collection               = true
-  }
+  # No metrics or resources here: a link manages only the settings it writes, and
+  # the StackSet's parameters above already registered every account with metrics
+  # off and CSPM on. Repeating them would only be a second place to change them.
+  #
+  # Written tags replace the account's whole tag set, so the template's own
+  # aws_account tag is written too.
+  account_tags = ["aws_account:${each.key}", "datadog-use:cspm"]
 }

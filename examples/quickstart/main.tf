@@ -17,12 +17,17 @@ resource "datadog_aws_org_stackset" "org" {
   }
 }
 
-# account_ids is known at plan time (the active member accounts under the
-# targets), so a first apply from an empty state creates every link at once.
+# One link per covered account. The keys of account_revisions (the account ids)
+# are known at plan time, so a first apply from an empty state creates every link
+# at once. Each value changes only when that account's stack rewrites its Datadog
+# registration, so an account joining later plans one new link and nothing else.
+#
+# The links write no setting: each adopts the registration its stack made and
+# changes nothing in Datadog (the StackSet's parameters decide). Write a setting
+# here (account_tags, metrics, logs, ...) to manage it on every account.
 resource "datadog_aws_account_link" "account" {
-  for_each = datadog_aws_org_stackset.org.account_ids
+  for_each = datadog_aws_org_stackset.org.account_revisions
 
-  aws_account_id = each.key
-  # A new revision (any StackSet update) makes each link send its settings again.
-  stack_set_revision = datadog_aws_org_stackset.org.revision
+  aws_account_id     = each.key
+  stack_set_revision = each.value
 }

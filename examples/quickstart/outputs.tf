@@ -8,6 +8,11 @@ output "stack_set_arn" {
   value       = datadog_aws_org_stackset.org.arn
 }
 
+output "administration_region" {
+  description = "The region the StackSet lives in (every StackSet call goes there)."
+  value       = datadog_aws_org_stackset.org.administration_region
+}
+
 output "account_ids" {
   description = "Member accounts with a healthy stack instance."
   value       = datadog_aws_org_stackset.org.account_ids

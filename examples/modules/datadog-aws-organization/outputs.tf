@@ -8,6 +8,11 @@ output "stack_set_name" {
   value       = datadog_aws_org_stackset.this.id
 }
 
+output "administration_region" {
+  description = "The region the StackSet lives in (every StackSet call goes there)."
+  value       = datadog_aws_org_stackset.this.administration_region
+}
+
 output "account_ids" {
   description = "Accounts covered by the StackSet."
   value       = datadog_aws_org_stackset.this.account_ids

@@ -28,19 +28,19 @@ variable "auto_deployment" {
 }
 
 variable "cloud_security_posture_management" {
-  description = "CSM Misconfigurations (needs resource collection)."
+  description = "Template parameter: CSM Misconfigurations (needs resource collection). Every account's stack registers it; the links leave it alone."
   type        = bool
   default     = false
 }
 
 variable "disable_metric_collection" {
-  description = "Turn CloudWatch metric collection off (e.g. for CSPM-only use). Links follow unless overridden per account."
+  description = "Template parameter: turn CloudWatch metric collection off (e.g. for CSPM-only use). Every account's stack registers it; a link writes metrics.enabled only when account_overrides sets it."
   type        = bool
   default     = false
 }
 
 variable "disable_resource_collection" {
-  description = "Turn resource collection off."
+  description = "Template parameter: turn resource collection off. Every account's stack registers it; the links leave it alone."
   type        = bool
   default     = false
 }
@@ -52,19 +52,19 @@ variable "tags" {
 }
 
 variable "account_tags" {
-  description = "Datadog tags for every linked account (null: keep whatever Datadog has)."
+  description = "Datadog tags for every linked account, replacing the account's whole tag set (the template's is aws_account:<id>). Null: not managed, Datadog keeps what it has."
   type        = list(string)
   default     = null
 }
 
 variable "collect_custom_metrics" {
-  description = "Collect custom CloudWatch metrics in every account, unless overridden."
+  description = "Collect custom CloudWatch metrics in every account, unless overridden. Null: not managed, Datadog keeps what it has."
   type        = bool
-  default     = false
+  default     = null
 }
 
 variable "account_overrides" {
-  description = "Per-account settings of the Datadog link, by AWS account id. Unset fields take the module-wide values."
+  description = "Per-account settings of the Datadog link, by AWS account id. Unset fields take the module-wide values; a setting null in both is not managed."
   type = map(object({
     account_tags = optional(list(string))
     aws_regions  = optional(list(string))
