@@ -10,6 +10,7 @@ pub mod duration;
 pub mod env;
 pub mod plugin;
 pub mod provider;
+pub mod regions;
 pub mod resources;
 
 /// The provider's source address, used in the debug reattach value and the docs.

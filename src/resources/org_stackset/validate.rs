@@ -29,6 +29,23 @@ pub(super) fn is_stack_set_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
+/// `NAME`, `NAME,CALL_AS` or `NAME,CALL_AS,REGION`.
+pub(super) fn parse_import_id(id: &str) -> Option<(&str, crate::clients::aws::CallAs, Option<String>)> {
+    use crate::clients::aws::CallAs;
+    let mut parts = id.split(',');
+    let name = parts.next().filter(|n| is_stack_set_name(n))?;
+    let call_as = match parts.next() {
+        None => CallAs::SelfAccount,
+        Some(c) => CallAs::parse(c)?,
+    };
+    let region = match parts.next() {
+        None => None,
+        Some(r) if crate::regions::check(r, None).is_none() => Some(r.to_owned()),
+        Some(_) => return None,
+    };
+    parts.next().is_none().then_some((name, call_as, region))
+}
+
 /// `r-` + 4–32 of [0-9a-z], or `ou-` + 4–32 of [0-9a-z] + `-` + 8–32 of [a-z0-9].
 pub(super) fn is_target_id(s: &str) -> bool {
     let lower_alnum = |p: &str, min: usize, max: usize| (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
@@ -39,13 +56,6 @@ pub(super) fn is_target_id(s: &str) -> bool {
         return rest.split_once('-').is_some_and(|(a, b)| lower_alnum(a, 4, 32) && lower_alnum(b, 8, 32));
     }
     false
-}
-
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn number(v: Option<&Value>) -> Option<i64> {
@@ -148,8 +158,12 @@ fn check_region(region: Option<&Value>, diags: &mut Diagnostics) {
     match region {
         Value::List(_) | Value::Tuple(_) | Value::Set(_) => diags.error_at(path, "Exactly one region", ONE_REGION),
         Value::String(r) if r.contains(',') || r.contains(char::is_whitespace) => diags.error_at(path, "Exactly one region", ONE_REGION),
-        Value::String(r) if !is_region(r) => diags.error_at(path, "Invalid AWS region", format!("{r:?} is not a region name such as \"us-east-1\".")),
-        Value::String(_) | Value::Null | Value::Unknown => {}
+        Value::String(r) => {
+            if let Some(why) = crate::regions::check(r, None) {
+                diags.error_at(path, "Invalid AWS region", why);
+            }
+        }
+        Value::Null | Value::Unknown => {}
         _ => diags.error_at(path, "Invalid region", "region must be one region name, such as \"us-east-1\"."),
     }
 }
