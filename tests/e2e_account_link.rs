@@ -80,7 +80,8 @@ fn e2e_lifecycle_with_the_oldest_supported_terraform() -> anyhow::Result<()> {
     lifecycle(&Terraform::oldest(&sb)?, &sb)
 }
 
-/// Changes made in Datadog show as an in-place update, and apply restores them.
+/// Changes made in Datadog to written settings show as an in-place update, and
+/// apply restores them; an unwritten setting changed there is left alone.
 #[test]
 fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
     let sb = Sandbox::datadog_only()?;
@@ -101,7 +102,12 @@ fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
     let account = fake_datadog_admin(&sb).api("GET", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.json()?;
-    assert_eq!(account["data"]["attributes"]["metrics_config"]["enabled"], true);
+    let attrs = &account["data"]["attributes"];
+    // Written settings are put back; `metrics.enabled` is not written, so it stays
+    // as it was changed in Datadog.
+    assert_eq!(attrs["metrics_config"]["enabled"], false, "{attrs}");
+    assert_eq!(attrs["metrics_config"]["namespace_filters"]["include_only"].as_array().map(Vec::len), Some(4), "{attrs}");
+    assert_eq!(attrs["aws_regions"]["include_only"].as_array().map(Vec::len), Some(3), "{attrs}");
     let mut tags: Vec<String> = serde_json::from_value(account["data"]["attributes"]["account_tags"].clone())?;
     tags.sort();
     assert_eq!(tags, ["env:prod", "managed-by:terraform", "team:payments"]);
@@ -192,7 +198,7 @@ fn e2e_throttling_and_server_errors_converge() -> anyhow::Result<()> {
             {"method": "POST", "path": "/api/v2/integration/aws/accounts", "kind": "status", "status": 429, "count": 2, "reset_seconds": 1},
             {"method": "GET", "path": "/api/v2/integration/aws/accounts", "kind": "status", "status": 503, "count": 2},
             {"method": "PATCH", "path": "/api/v2/integration/aws/accounts/*", "kind": "status", "status": 500, "count": 1},
-            {"method": "GET", "path": "/api/v2/integration/aws/accounts/*", "kind": "drop", "count": 1}
+            {"method": "GET", "path": "/api/v2/integration/aws/accounts", "kind": "drop", "count": 1}
         ]),
     )?;
     let tf = Terraform::pinned(&sb)?;
@@ -332,5 +338,93 @@ resource "datadog_aws_account_link" "a" {{
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
     assert_eq!(datadog_accounts(&sb)?.len(), 1);
+    Ok(())
+}
+
+/// An account set up by hand in Datadog, imported into a block that names only the
+/// account: the plan is "1 to import, 0 to change", the apply writes nothing, and
+/// every hand-made setting is still there.
+#[test]
+fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let dd = fake_datadog_admin(&sb);
+    let hand_made = json!({"data": {"type": "account", "attributes": {
+        "aws_account_id": ACCOUNT_A,
+        "aws_partition": "aws",
+        "account_tags": ["team:data", "cost-center:42"],
+        "auth_config": {"role_name": "HandMadeRole"},
+        "aws_regions": {"include_only": ["eu-west-1", "eu-central-1"]},
+        "metrics_config": {"automute_enabled": false, "collect_cloudwatch_alarms": true, "collect_custom_metrics": true,
+                           "namespace_filters": {"include_only": ["AWS/EC2", "AWS/RDS"]}},
+        "resources_config": {"cloud_security_posture_management_collection": true, "extended_collection": true}
+    }}});
+    dd.api("POST", "/api/v2/integration/aws/accounts", Some(&hand_made))?.ensure_success()?;
+    let before = datadog_accounts(&sb)?;
+    dd.admin_delete("requests")?;
+
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nimport {{\n  to = datadog_aws_account_link.a\n  id = \"{ACCOUNT_A}\"\n}}\n\nresource \"datadog_aws_account_link\" \"a\" {{\n  aws_account_id = \"{ACCOUNT_A}\"\n}}\n"
+    ))?;
+    let plan = tf.plan_json()?;
+    assert!(planned_changes(&plan).is_empty(), "an import of a hand-made account must change nothing: {:?}", planned_changes(&plan));
+    let importing = plan["resource_changes"].as_array().into_iter().flatten().filter(|c| !c["change"]["importing"].is_null()).count();
+    assert_eq!(importing, 1, "one import");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let writes: Vec<Value> = dd.admin_get("requests")?["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["method"] != "GET")
+        .cloned()
+        .collect();
+    assert!(writes.is_empty(), "the import wrote to Datadog: {writes:?}");
+    let strip = |accounts: Vec<Value>| -> Vec<Value> { accounts.into_iter().map(|mut a| { a["attributes"]["modified_at"] = Value::Null; a }).collect() };
+    assert_eq!(strip(datadog_accounts(&sb)?), strip(before), "hand-made settings changed");
+
+    // Writing one setting manages that setting only.
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_account_link\" \"a\" {{\n  aws_account_id = \"{ACCOUNT_A}\"\n  metrics = {{ automute = true }}\n}}\n"
+    ))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let after = datadog_accounts(&sb)?.into_iter().next().unwrap_or_default();
+    let attrs = &after["attributes"];
+    assert_eq!(attrs["metrics_config"]["automute_enabled"], true);
+    assert_eq!(attrs["metrics_config"]["collect_cloudwatch_alarms"], true, "an unwritten setting was overwritten: {attrs}");
+    assert_eq!(attrs["resources_config"]["cloud_security_posture_management_collection"], true, "{attrs}");
+    assert_eq!(attrs["auth_config"]["role_name"], "HandMadeRole", "{attrs}");
+    let mut regions: Vec<String> = serde_json::from_value(attrs["aws_regions"]["include_only"].clone())?;
+    regions.sort();
+    assert_eq!(regions, ["eu-central-1", "eu-west-1"]);
+    Ok(())
+}
+
+/// One refresh of many links costs a constant number of Datadog requests: one
+/// listing shared by every read, whatever the number of links.
+#[test]
+fn e2e_a_refresh_of_many_links_lists_the_accounts_once() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let dd = fake_datadog_admin(&sb);
+    let ids: Vec<String> = (0..40).map(|i| format!("{:012}", 300_000_000_000u64 + i)).collect();
+    let quoted: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_account_link\" \"many\" {{\n  for_each       = toset([{}])\n  aws_account_id = each.key\n}}\n",
+        quoted.join(", ")
+    ))?;
+    tf.apply()?;
+    dd.admin_delete("requests")?;
+    assert!(tf.plan_is_empty()?);
+    let requests = dd.admin_get("requests")?["requests"].as_array().cloned().unwrap_or_default();
+    assert!(requests.len() <= 5, "a refresh of {} links made {} Datadog requests: {requests:?}", ids.len(), requests.len());
+    assert!(requests.iter().any(|r| r["method"] == "GET" && r["path"] == "/api/v2/integration/aws/accounts"), "{requests:?}");
+
+    // A config deleted in Datadog is still noticed (confirmed, then planned again).
+    let gone = config_id(&sb, &ids[0])?;
+    dd.api("DELETE", &format!("/api/v2/integration/aws/accounts/{gone}"), None)?.ensure_success()?;
+    let plan = tf.plan_json()?;
+    assert_eq!(planned_changes(&plan), vec![(format!("datadog_aws_account_link.many[\"{}\"]", ids[0]), vec!["create".to_owned()])]);
     Ok(())
 }

@@ -85,6 +85,11 @@ fn plan_attribute(a: &Attribute, prior: &Value, proposed: Value, config: &Value)
     let value = if config.is_null() {
         match &a.default {
             Some(d) => d.clone(),
+            // Terraform proposes null for a computed nested attribute left out of
+            // configuration when its prior value holds non-computed parts (it infers
+            // the attribute was written before and has just been removed). A value
+            // declared to keep its state stays as it was: left out means unmanaged.
+            None if a.computed && a.use_state_for_unknown && proposed.is_null() && !prior.is_null() => prior.clone(),
             None => proposed,
         }
     } else {
@@ -198,6 +203,21 @@ mod tests {
         let planned = plan_from_schema(&block(), &prior, proposed, &cfg);
         assert!(planned.semantically_equal(&prior), "{planned:?}");
         assert!(replace_paths(&block(), &prior, &planned).is_empty());
+    }
+
+    #[test]
+    fn a_kept_nested_value_left_out_stays_when_terraform_proposes_null() {
+        let block = Block::new(
+            "",
+            vec![Attribute::nested("filters", Nesting::Single, vec![Attribute::string_set("only", "").optional()], "")
+                .optional()
+                .computed()
+                .use_state_for_unknown()],
+        );
+        let prior = object([("filters", object([("only", Value::Set(vec![s("AWS/EC2")]))]))]);
+        let config = object([("filters", Value::Null)]);
+        let planned = plan_from_schema(&block, &prior, config.clone(), &config);
+        assert!(planned.semantically_equal(&prior), "{planned:?}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod error;
 mod http;
 mod pace;
+mod snapshot;
 pub mod model;
 
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::{error_message, DatadogError};
 pub use http::{site_url, HttpDatadog, SITES};
 pub use model::{AccountAttributes, AccountConfig};
+pub use snapshot::AccountSnapshot;
 
 /// The calls the resources make. Each call retries transient failures itself and
 /// gives up when `cancel` fires.

@@ -4,10 +4,15 @@
 //! AWS account id (`123456789012`) or by config UUID. The StackSet template's own
 //! stack registers each account it deploys to, so create adopts an existing config for
 //! the same AWS account instead of failing on a duplicate.
+//!
+//! Only the settings the configuration writes are managed (`wanted.rs`); the state
+//! is what Datadog holds (`model.rs`); the plan rules are in `plan.rs`.
 
 mod model;
+mod plan;
 mod schema;
 mod validate;
+mod wanted;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +21,10 @@ use async_trait::async_trait;
 
 use crate::clients::datadog::{AccountConfig, DatadogApi, DatadogError};
 use crate::plugin::{ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
-use crate::provider::ProviderData;
+use crate::provider::{Clients, ProviderData};
 
 pub use model::Link;
+use wanted::Wanted;
 
 /// The resource type.
 #[derive(Debug)]
@@ -94,22 +100,30 @@ async fn wait_for_registration(dd: &dyn DatadogApi, link: &Link, wait: Duration,
     }
 }
 
-/// Takes over an existing config: our settings replace its own, its external id stays.
-async fn adopt(dd: &dyn DatadogApi, link: &Link, found: AccountConfig, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
+/// Takes over an existing config: the written settings are laid over what it holds
+/// (nothing is sent when they already match), its external id stays.
+async fn adopt(dd: &dyn DatadogApi, link: &Link, wanted: &Wanted, found: AccountConfig, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
     tracing::info!(account = %link.aws_account_id, id = %found.id, "adopting the account Datadog already has");
-    let mut ours = link.clone();
-    ours.external_id = found.attributes.auth_config.as_ref().and_then(|a| a.external_id.clone());
-    if found.attributes.auth_config.as_ref().is_some_and(|a| a.access_key_id.is_some()) {
+    if found.attributes.auth_config.as_ref().is_some_and(|a| a.access_key_id.is_some()) && wanted.role_name.is_some() {
         return Err(LinkError::Conflict(format!(
             "AWS account {} is integrated in Datadog with access keys, not a role; Datadog cannot switch it to role \
-             auth in place. Remove it in Datadog first, or set adopt_existing = false and import it elsewhere",
+             auth in place. Remove it in Datadog first, or leave role_name unset to adopt it as it is",
             link.aws_account_id
         )));
     }
-    Ok(dd.update_account(&found.id, &ours.expand(), &ctx.cancel).await?)
+    write_wanted(dd, wanted, found, ctx).await
 }
 
-async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
+/// Brings `current` to the written settings, with one PATCH of the sections that
+/// differ, or none.
+async fn write_wanted(dd: &dyn DatadogApi, wanted: &Wanted, current: AccountConfig, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
+    match wanted.patch_for(&current.attributes) {
+        Some(patch) => Ok(dd.update_account(&current.id, &patch, &ctx.cancel).await?),
+        None => Ok(current),
+    }
+}
+
+async fn create_link(dd: &dyn DatadogApi, link: &Link, wanted: &Wanted, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
     if link.adopt_existing {
         let mut found = find_by_account(dd, link, ctx).await?;
         let wait = crate::duration::parse(&link.wait_for_registration).unwrap_or_default();
@@ -117,7 +131,7 @@ async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<
             found = wait_for_registration(dd, link, wait, ctx).await?;
         }
         if let Some(found) = found {
-            return adopt(dd, link, found, ctx).await;
+            return adopt(dd, link, wanted, found, ctx).await;
         }
     }
     if link.stack_set_revision.is_some() {
@@ -130,10 +144,8 @@ async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<
             link.aws_account_id
         )));
     }
-    let mut fresh = link.clone();
     // Datadog issues the external id; we never invent one.
-    fresh.external_id = None;
-    match dd.create_account(&fresh.expand(), &ctx.cancel).await {
+    match dd.create_account(&wanted.create_body(&link.aws_account_id, &link.aws_partition), &ctx.cancel).await {
         Ok(created) => Ok(created),
         Err(DatadogError::Http { status: 409, message, .. }) => {
             if !link.adopt_existing {
@@ -146,7 +158,7 @@ async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<
             // Registered by someone else between our lookup and our POST (or our own
             // POST that timed out and was retried): adopt it.
             match find_by_account(dd, link, ctx).await? {
-                Some(found) => adopt(dd, link, found, ctx).await,
+                Some(found) => adopt(dd, link, wanted, found, ctx).await,
                 None => Err(LinkError::Conflict(format!("Datadog said AWS account {} exists ({message}) but does not list it", link.aws_account_id))),
             }
         }
@@ -154,11 +166,34 @@ async fn create_link(dd: &dyn DatadogApi, link: &Link, ctx: &CallCtx) -> Result<
     }
 }
 
-/// The state after a write: what Datadog answered, in our shape.
-fn new_state(remote: &AccountConfig, local: &Link) -> Value {
+/// Brings an existing link's config to the written settings, reading what Datadog
+/// holds now (the StackSet's stack may have just rewritten it in this apply).
+async fn update_link(dd: &dyn DatadogApi, link: &Link, wanted: &Wanted, id: &str, ctx: &CallCtx) -> Result<AccountConfig, LinkError> {
+    match dd.get_account(id, &ctx.cancel).await {
+        Ok(current) => write_wanted(dd, wanted, current, ctx).await,
+        // Re-registered under a new config id (e.g. its stack was re-created): find
+        // it by account and take it over.
+        Err(DatadogError::NotFound { .. }) if link.adopt_existing || link.stack_set_revision.is_some() => create_link(dd, link, wanted, ctx).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The state after a write or read: what Datadog holds, in our shape, with tag
+/// filters shaped as `shape` (the plan, or the prior state) has them.
+fn new_state(remote: &AccountConfig, local: &Link, shape: &Value) -> Value {
     let mut link = Link::flatten(remote, local);
-    link.align_tag_filters(local);
+    link.align_tag_filters(shape);
     link.to_value()
+}
+
+impl AccountLink {
+    /// Runs one write against Datadog within its timeout; the run's shared listing
+    /// is stale afterwards whatever the outcome.
+    async fn write<T>(&self, clients: &Clients, limit: Duration, op: &'static str, f: impl std::future::Future<Output = Result<T, LinkError>>) -> Result<T, LinkError> {
+        let result = bounded(limit, op, f).await;
+        clients.accounts.invalidate();
+        result
+    }
 }
 
 #[async_trait]
@@ -176,33 +211,16 @@ impl Resource for AccountLink {
     }
 
     async fn modify_plan(&self, _ctx: &CallCtx, change: &mut PlanChange<'_>, _diags: &mut Diagnostics) {
-        // The role ARN follows from three planned values; say it when they are known.
-        let p = &change.planned;
-        let part = |n| p.get_attr(n).and_then(Value::as_str).map(str::to_owned);
-        let arn = match (part("aws_partition"), part("aws_account_id"), part("role_name")) {
-            (Some(partition), Some(account), Some(role)) => Value::String(model::role_arn(&partition, &account, &role)),
-            _ => Value::Unknown,
-        };
-        // A StackSet operation may have re-registered the account (a new config id and
-        // external id): after it, both are known only once the link looks.
-        let revision = |v: &Value| v.get_attr("stack_set_revision").cloned().unwrap_or(Value::Null);
-        let prior_revision = revision(change.prior);
-        let revised = !change.prior.is_null() && !prior_revision.is_null() && !revision(&change.planned).semantically_equal(&prior_revision);
-        if let Value::Object(attrs) = &mut change.planned {
-            attrs.insert("role_arn".into(), arn);
-            if revised {
-                attrs.insert("id".into(), Value::Unknown);
-                attrs.insert("external_id".into(), Value::Unknown);
-            }
-        }
+        plan::modify(change);
     }
 
     async fn create(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
         let clients = self.data.clients(diags)?;
         let link = Link::from_value(req.planned);
+        let wanted = Wanted::from_config(req.config);
         let limit = timeout(&link, "create", Duration::from_secs(20 * 60));
-        match bounded(limit, "create", create_link(clients.datadog.as_ref(), &link, ctx)).await {
-            Ok(remote) => Some(new_state(&remote, &link)),
+        match self.write(&clients, limit, "create", create_link(clients.datadog.as_ref(), &link, &wanted, ctx)).await {
+            Ok(remote) => Some(new_state(&remote, &link, req.planned)),
             Err(e) => {
                 diags.error(format!("creating Datadog AWS account link (account {})", link.aws_account_id), e.to_string());
                 None
@@ -216,9 +234,10 @@ impl Resource for AccountLink {
         let local = Link::from_value(&state);
         let Some(id) = local.id.clone() else { return Some(state) };
         let limit = timeout(&local, "read", Duration::from_secs(5 * 60));
-        let got = bounded(limit, "read", async { Ok(clients.datadog.get_account(&id, &ctx.cancel).await?) }).await;
+        let got = bounded(limit, "read", async { Ok(clients.accounts.read(clients.datadog.as_ref(), &id, &ctx.cancel).await?) }).await;
         match got {
-            Ok(remote) => Some(new_state(&remote, &local)),
+            // Tag filters keep the shape the state had (null tags stay null).
+            Ok(remote) => Some(new_state(&remote, &local, &state)),
             Err(LinkError::Datadog(DatadogError::NotFound { .. })) => {
                 diags.warning(
                     format!("Datadog AWS account link for account {} is gone", local.aws_account_id),
@@ -243,19 +262,10 @@ impl Resource for AccountLink {
             diags.bug("updating Datadog AWS account link", "the prior state has no id");
             return None;
         };
+        let wanted = Wanted::from_config(req.config);
         let limit = timeout(&link, "update", Duration::from_secs(10 * 60));
-        let dd = clients.datadog.as_ref();
-        let result = bounded(limit, "update", async {
-            match dd.update_account(&id, &link.expand(), &ctx.cancel).await {
-                // Re-registered under a new config id (e.g. its stack was re-created):
-                // find it by account and take it over.
-                Err(DatadogError::NotFound { .. }) if link.adopt_existing || link.stack_set_revision.is_some() => create_link(dd, &link, ctx).await,
-                other => Ok(other?),
-            }
-        })
-        .await;
-        match result {
-            Ok(remote) => Some(new_state(&remote, &link)),
+        match self.write(&clients, limit, "update", update_link(clients.datadog.as_ref(), &link, &wanted, &id, ctx)).await {
+            Ok(remote) => Some(new_state(&remote, &link, req.planned)),
             Err(e) => {
                 diags.error(format!("updating Datadog AWS account link (account {}, id {id})", link.aws_account_id), e.to_string());
                 None
@@ -268,7 +278,7 @@ impl Resource for AccountLink {
         let link = Link::from_value(prior);
         let Some(id) = link.id.clone() else { return };
         let limit = timeout(&link, "delete", Duration::from_secs(10 * 60));
-        match bounded(limit, "delete", async { Ok(clients.datadog.delete_account(&id, &ctx.cancel).await?) }).await {
+        match self.write(&clients, limit, "delete", async { Ok(clients.datadog.delete_account(&id, &ctx.cancel).await?) }).await {
             Ok(()) | Err(LinkError::Datadog(DatadogError::NotFound { .. })) => {}
             Err(e) => diags.error(format!("deleting Datadog AWS account link (account {}, id {id})", link.aws_account_id), e.to_string()),
         }
@@ -279,8 +289,6 @@ impl Resource for AccountLink {
         let dd = clients.datadog.as_ref();
         let defaults = model::import_defaults();
         let found = if validate::is_account_id(id) {
-            let mut wanted = defaults.clone();
-            wanted.aws_account_id = id.to_owned();
             // The partition is not part of an account-id import: take the only config.
             match dd.list_accounts(Some(id), &ctx.cancel).await {
                 Ok(mut list) if list.len() == 1 => list.pop(),
@@ -320,7 +328,7 @@ impl Resource for AccountLink {
             );
             return None;
         };
-        found.map(|remote| new_state(&remote, &defaults))
+        found.map(|remote| new_state(&remote, &defaults, &Value::Null))
     }
 }
 

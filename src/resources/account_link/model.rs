@@ -1,19 +1,15 @@
-//! The link as a typed struct, decoded once from Terraform's value and encoded once,
-//! plus `expand` (link → API attributes) and `flatten` (API → link).
+//! The link's state as a typed struct: `flatten` (what Datadog holds → state),
+//! decoded once from Terraform's value and encoded once. What a link sends is not
+//! derived from here but from the configuration (`wanted.rs`).
 //!
 //! Lists Datadog may return in any order are sets here, so order never makes a diff.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::clients::datadog::model::{
-    AuthConfig, LambdaForwarder, LogsConfig, MetricsConfig, NamespaceFilters, Regions, ResourcesConfig, TagFilter, TracesConfig,
-    XrayServices,
-};
-use crate::clients::datadog::{AccountAttributes, AccountConfig};
+use crate::clients::datadog::model::{Regions, XrayServices};
+use crate::clients::datadog::AccountConfig;
 use crate::plugin::plan::object;
 use crate::plugin::Value;
-
-use super::schema::DEFAULT_EXCLUDED_NAMESPACES;
 
 type Set = BTreeSet<String>;
 
@@ -38,6 +34,7 @@ pub struct Link {
     pub aws_partition: String,
     pub role_name: String,
     pub account_tags: Option<Set>,
+    /// `None` when Datadog collects from every region.
     pub aws_regions: Option<Set>,
     pub metrics: Metrics,
     pub cspm: bool,
@@ -80,10 +77,6 @@ fn opt_string_value(s: Option<&String>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.clone()))
 }
 
-fn sorted(v: &Set) -> Vec<String> {
-    v.iter().cloned().collect()
-}
-
 impl Link {
     /// Decodes a planned or stored value. Unknown computed values read as `None`.
     #[must_use]
@@ -104,7 +97,7 @@ impl Link {
             id: string(v.get_attr("id")),
             aws_account_id: string(v.get_attr("aws_account_id")).unwrap_or_default(),
             aws_partition: string(v.get_attr("aws_partition")).unwrap_or_else(|| "aws".into()),
-            role_name: string(v.get_attr("role_name")).unwrap_or_else(|| super::schema::DEFAULT_ROLE_NAME.into()),
+            role_name: string(v.get_attr("role_name")).unwrap_or_default(),
             account_tags: set(v.get_attr("account_tags")),
             aws_regions: set(v.get_attr("aws_regions")),
             metrics: Metrics {
@@ -149,9 +142,11 @@ impl Link {
             ("id", opt_string_value(self.id.as_ref())),
             ("aws_account_id", Value::String(self.aws_account_id.clone())),
             ("aws_partition", Value::String(self.aws_partition.clone())),
-            ("role_name", Value::String(self.role_name.clone())),
+            // An account integrated with access keys has no role (and so no role ARN).
+            ("role_name", if self.role_name.is_empty() { Value::Null } else { Value::String(self.role_name.clone()) }),
             ("account_tags", opt_set_value(self.account_tags.as_ref())),
             ("aws_regions", opt_set_value(self.aws_regions.as_ref())),
+            ("all_aws_regions", Value::Bool(self.aws_regions.is_none())),
             (
                 "metrics",
                 object([
@@ -188,64 +183,9 @@ impl Link {
             ("wait_for_registration", Value::String(self.wait_for_registration.clone())),
             ("stack_set_revision", opt_string_value(self.stack_set_revision.as_ref())),
             ("external_id", opt_string_value(self.external_id.as_ref())),
-            ("role_arn", Value::String(self.role_arn())),
+            ("role_arn", if self.role_name.is_empty() { Value::Null } else { Value::String(self.role_arn()) }),
             ("timeouts", self.timeouts.clone()),
         ])
-    }
-
-    /// The full object to send: every setting we manage, so a PATCH leaves nothing of
-    /// ours to the server's merge. `external_id` is carried when known, so Datadog
-    /// keeps the one the IAM role trusts.
-    #[must_use]
-    pub fn expand(&self) -> AccountAttributes {
-        let m = &self.metrics;
-        AccountAttributes {
-            aws_account_id: self.aws_account_id.clone(),
-            aws_partition: self.aws_partition.clone(),
-            account_tags: self.account_tags.as_ref().map(sorted),
-            auth_config: Some(AuthConfig {
-                role_name: Some(self.role_name.clone()),
-                external_id: self.external_id.clone(),
-                access_key_id: None,
-            }),
-            aws_regions: Some(match &self.aws_regions {
-                None => Regions { include_all: Some(true), include_only: None },
-                Some(r) => Regions { include_all: None, include_only: Some(sorted(r)) },
-            }),
-            logs_config: Some(LogsConfig {
-                lambda_forwarder: Some(LambdaForwarder { lambdas: Some(sorted(&self.lambdas)), sources: Some(sorted(&self.log_sources)) }),
-            }),
-            metrics_config: Some(MetricsConfig {
-                enabled: Some(m.enabled),
-                automute_enabled: Some(m.automute),
-                collect_cloudwatch_alarms: Some(m.collect_cloudwatch_alarms),
-                collect_custom_metrics: Some(m.collect_custom_metrics),
-                namespace_filters: Some(match (&m.include_only, &m.exclude_only) {
-                    (Some(inc), _) => NamespaceFilters { include_only: Some(sorted(inc)), exclude_only: None },
-                    (None, Some(exc)) => NamespaceFilters { include_only: None, exclude_only: Some(sorted(exc)) },
-                    (None, None) => NamespaceFilters {
-                        include_only: None,
-                        exclude_only: Some(DEFAULT_EXCLUDED_NAMESPACES.iter().map(|s| (*s).to_owned()).collect()),
-                    },
-                }),
-                tag_filters: Some(
-                    m.tag_filters
-                        .iter()
-                        .map(|(ns, tags)| TagFilter { namespace: ns.clone(), tags: Some(tags.as_ref().map(sorted).unwrap_or_default()) })
-                        .collect(),
-                ),
-            }),
-            resources_config: Some(ResourcesConfig {
-                cloud_security_posture_management_collection: Some(self.cspm),
-                extended_collection: Some(self.extended_collection),
-            }),
-            traces_config: Some(TracesConfig {
-                xray_services: Some(XrayServices {
-                    include_all: None,
-                    include_only: Some(self.xray_services.as_ref().map(sorted).unwrap_or_default()),
-                }),
-            }),
-        }
     }
 
     /// What Datadog holds, with Terraform-only settings taken from `local`.
@@ -303,11 +243,12 @@ impl Link {
         }
     }
 
-    /// Keeps a configured tag filter's null `tags` null when Datadog stored it as
-    /// empty, so writing `tags` or leaving it out plans the same.
-    pub fn align_tag_filters(&mut self, local: &Link) {
+    /// Keeps a tag filter's null `tags` null (as `shape` has it) when Datadog stored
+    /// it as empty, so writing `tags` or leaving it out plans the same.
+    pub fn align_tag_filters(&mut self, shape: &Value) {
+        let written = Link::from_value(shape).metrics.tag_filters;
         for (ns, tags) in &mut self.metrics.tag_filters {
-            if let (Some(t), Some(None)) = (tags.as_ref(), local.metrics.tag_filters.get(ns)) {
+            if let (Some(t), Some(None)) = (tags.as_ref(), written.get(ns)) {
                 if t.is_empty() {
                     *tags = None;
                 }
@@ -326,4 +267,33 @@ pub(super) fn role_arn(partition: &str, account: &str, role: &str) -> String {
 #[must_use]
 pub(super) fn import_defaults() -> Link {
     Link::from_value(&Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::datadog::model::{AuthConfig, MetricsConfig, ResourcesConfig};
+    use crate::clients::datadog::AccountAttributes;
+
+    #[test]
+    fn state_is_what_datadog_holds_and_round_trips() {
+        let remote = AccountConfig {
+            id: "u".into(),
+            attributes: AccountAttributes {
+                aws_account_id: "123456789012".into(),
+                aws_partition: "aws".into(),
+                auth_config: Some(AuthConfig { role_name: Some("Custom".into()), external_id: Some("x".into()), access_key_id: None }),
+                aws_regions: Some(Regions { include_all: None, include_only: Some(vec!["eu-west-1".into()]) }),
+                metrics_config: Some(MetricsConfig { enabled: Some(false), ..Default::default() }),
+                resources_config: Some(ResourcesConfig { cloud_security_posture_management_collection: Some(true), extended_collection: Some(true) }),
+                ..Default::default()
+            },
+        };
+        let link = Link::flatten(&remote, &import_defaults());
+        let v = link.to_value();
+        assert_eq!(v.get_attr("all_aws_regions"), Some(&Value::Bool(false)));
+        assert_eq!(v.get_attr("role_arn").and_then(Value::as_str), Some("arn:aws:iam::123456789012:role/Custom"));
+        assert_eq!(v.get_attr("metrics").and_then(|m| m.get_attr("enabled")), Some(&Value::Bool(false)));
+        assert_eq!(Link::from_value(&v), link);
+    }
 }

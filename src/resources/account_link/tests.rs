@@ -73,15 +73,15 @@ impl DatadogApi for MemoryDatadog {
         self.log(format!("update {id}"));
         let mut map = self.accounts.lock().expect("lock");
         let Some(existing) = map.get_mut(id) else { return Err(DatadogError::NotFound { message: String::new() }) };
-        let external = existing.auth_config.as_ref().and_then(|a| a.external_id.clone());
         // Datadog merges a PATCH: what is left out keeps its stored value.
-        let tags = existing.account_tags.clone();
-        *existing = attrs.clone();
-        if existing.account_tags.is_none() {
-            existing.account_tags = tags;
+        macro_rules! merge {
+            ($($field:ident),*) => {$( if attrs.$field.is_some() { existing.$field = attrs.$field.clone(); } )*};
         }
-        if let Some(auth) = existing.auth_config.as_mut() {
-            auth.external_id = auth.external_id.clone().or(external);
+        merge!(account_tags, aws_regions, metrics_config, resources_config, logs_config, traces_config);
+        if let Some(auth) = &attrs.auth_config {
+            let mut merged = existing.auth_config.clone().unwrap_or_default();
+            merged.role_name = auth.role_name.clone().or(merged.role_name);
+            existing.auth_config = Some(merged);
         }
         Ok(AccountConfig { id: id.to_owned(), attributes: existing.clone() })
     }
@@ -95,6 +95,7 @@ fn resource_with(dd: Arc<MemoryDatadog>) -> AccountLink {
     let data = Arc::new(ProviderData::default());
     data.set(Ok(Arc::new(Clients {
         datadog: dd,
+        accounts: crate::clients::datadog::AccountSnapshot::default(),
         site: "datadoghq.com".into(),
         api_key: Secret::new("test-api-key-0000000000".into()),
         app_key: Secret::new("test-app-key-0000000000".into()),
@@ -171,9 +172,9 @@ async fn create_adopts_a_registered_account_and_keeps_its_external_id() {
     assert!(!diags.has_errors(), "{diags:?}");
     assert_eq!(state.get_attr("id").and_then(Value::as_str), Some("11111111-1111-4111-8111-111111111111"));
     assert_eq!(state.get_attr("external_id").and_then(Value::as_str), Some("feedfeedfeedfeedfeedfeedfeedfeed"));
-    // Unmanaged tags are left as Datadog has them.
+    // Unmanaged tags are left as Datadog has them, and nothing is written.
     assert_eq!(state.get_attr("account_tags"), Some(&Value::Set(vec![Value::String("aws_account:123456789012".into())])));
-    assert!(!dd.calls.lock().expect("lock").iter().any(|c| c == "create"));
+    assert!(!dd.calls.lock().expect("lock").iter().any(|c| c == "create" || c.starts_with("update")));
 }
 
 #[tokio::test]
@@ -216,14 +217,15 @@ async fn import_by_account_id_and_by_uuid_give_the_same_state() {
 }
 
 #[tokio::test]
-async fn update_sends_the_full_object_with_the_stored_external_id() {
+async fn update_sends_only_what_is_written_and_keeps_the_external_id() {
     let dd = Arc::new(MemoryDatadog::default());
     let r = resource_with(Arc::clone(&dd));
-    let (prior, _) = plan_and_create(&r, &config("123456789012", &[])).await;
+    let cspm_on = ("resources", object([("cloud_security_posture_management", Value::Bool(true)), ("extended_collection", Value::Null)]));
+    let (prior, _) = plan_and_create(&r, &config("123456789012", &[cspm_on])).await;
     let cfg = config("123456789012", &[("account_tags", Value::Set(vec![Value::String("team:platform".into())]))]);
     let mut proposed = cfg.clone();
     if let (Value::Object(p), Value::Object(s)) = (&mut proposed, &prior) {
-        for k in ["id", "external_id", "role_arn"] {
+        for k in ["id", "external_id", "role_arn", "role_name", "metrics", "resources", "aws_regions", "all_aws_regions", "logs", "traces"] {
             p.insert(k.into(), s[k].clone());
         }
     }
@@ -236,5 +238,8 @@ async fn update_sends_the_full_object_with_the_stored_external_id() {
     assert!(!d.has_errors(), "{d:?}");
     assert_eq!(state.get_attr("external_id"), prior.get_attr("external_id"));
     assert_eq!(state.get_attr("account_tags"), Some(&Value::Set(vec![Value::String("team:platform".into())])));
-    let _ = object([]);
+    // CSPM is no longer written, so it is left as it is: still on.
+    assert_eq!(state.get_attr("resources").and_then(|r| r.get_attr("cloud_security_posture_management")), Some(&Value::Bool(true)));
+    let updates = dd.calls.lock().expect("lock").iter().filter(|c| c.starts_with("update")).count();
+    assert_eq!(updates, 1, "one PATCH, of the tags only");
 }

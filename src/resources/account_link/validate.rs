@@ -2,8 +2,6 @@
 
 use crate::plugin::{AttrPath, Diagnostics, Value};
 
-const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov"];
-
 fn known_str<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v.get_attr(name).and_then(Value::as_str)
 }
@@ -20,11 +18,11 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
         }
     }
     if let Some(p) = known_str(config, "aws_partition") {
-        if !PARTITIONS.contains(&p) {
+        if !crate::regions::is_partition(p) {
             diags.error_at(
                 AttrPath::root("aws_partition"),
                 "Invalid AWS partition",
-                format!("{p:?} is not an AWS partition: use one of {}.", PARTITIONS.join(", ")),
+                format!("{p:?} is not an AWS partition: use one of {}.", crate::regions::partition_names().collect::<Vec<_>>().join(", ")),
             );
         }
     }
@@ -46,11 +44,29 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
                 "An empty aws_regions would collect nothing. Leave it unset to collect from every region.",
             );
         }
+        // Left out, the partition is its default, `aws`; unknown, any partition may do.
+        let partition = match config.get_attr("aws_partition") {
+            None | Some(Value::Null) => Some("aws"),
+            Some(p) => p.as_str().filter(|p| crate::regions::is_partition(p)),
+        };
         for r in regions.iter().filter_map(Value::as_str) {
-            if !is_region(r) {
-                diags.error_at(AttrPath::root("aws_regions"), "Invalid AWS region", format!("{r:?} is not an AWS region name such as \"us-east-1\"."));
+            if let Some(why) = crate::regions::check(r, partition) {
+                diags.error_at(AttrPath::root("aws_regions"), "Invalid AWS region", why);
             }
         }
+    }
+    match (config.get_attr("aws_regions").filter(|r| !r.is_null()), config.get_attr("all_aws_regions").and_then(Value::as_bool)) {
+        (Some(_), Some(true)) => diags.error_at(
+            AttrPath::root("all_aws_regions"),
+            "Conflicting region settings",
+            "all_aws_regions = true collects from every region, while aws_regions restricts collection: set one of them.",
+        ),
+        (None, Some(false)) => diags.error_at(
+            AttrPath::root("all_aws_regions"),
+            "Regions to restrict to are missing",
+            "all_aws_regions = false needs aws_regions, the regions to collect from. Leave both unset to keep what Datadog has.",
+        ),
+        _ => {}
     }
     if let Some(ns) = config.get_attr("metrics").and_then(|m| m.get_attr("namespace_filters")) {
         if ns.is_known() && !ns.is_null() {
@@ -66,7 +82,7 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
                 (true, true) => diags.error_at(
                     path,
                     "Empty namespace filters",
-                    "Set include_only or exclude_only, or remove namespace_filters to keep Datadog's default exclusions.",
+                    "Set include_only or exclude_only, or remove namespace_filters to keep the filter Datadog has.",
                 ),
                 _ => {}
             }
@@ -116,29 +132,15 @@ pub(super) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts.iter().take(parts.len() - 1).all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn account_ids_and_regions() {
+    fn account_ids() {
         assert!(is_account_id("123456789012"));
         for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
             assert!(!is_account_id(bad), "{bad}");
-        }
-        for good in ["us-east-1", "ap-southeast-2", "us-gov-west-1", "eu-central-1"] {
-            assert!(is_region(good), "{good}");
-        }
-        for bad in ["us-east", "useast1", "US-EAST-1", "us--1"] {
-            assert!(!is_region(bad), "{bad}");
         }
     }
 }
