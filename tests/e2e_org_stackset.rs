@@ -20,6 +20,12 @@ fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
 }
 
 fn config(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
+    config_links(sb, targets, extra, "  account_tags       = [\"team:platform\"]\n  metrics = {\n    collect_custom_metrics = true\n  }\n")
+}
+
+/// The StackSet and one link per account, wired the documented way; `link` is the
+/// rest of the link's body.
+fn config_links(sb: &Sandbox, targets: &[&str], extra: &str, link: &str) -> String {
     let ous: Vec<String> = targets.iter().map(|t| format!("\"{}\"", sb.var(t).unwrap_or(t))).collect();
     format!(
         r#"{REQUIRED_PROVIDERS}
@@ -33,17 +39,30 @@ resource "datadog_aws_org_stackset" "org" {{
 }}
 
 resource "datadog_aws_account_link" "account" {{
-  for_each           = datadog_aws_org_stackset.org.account_ids
+  for_each           = datadog_aws_org_stackset.org.account_revisions
   aws_account_id     = each.key
-  account_tags       = ["team:platform"]
-  stack_set_revision = datadog_aws_org_stackset.org.revision
-  metrics = {{
-    collect_custom_metrics = true
-  }}
-}}
+  stack_set_revision = each.value
+{link}}}
 "#,
         ous.join(", ")
     )
+}
+
+/// The quickstart's links: nothing but the account and the wiring.
+fn quickstart(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
+    config_links(sb, targets, extra, "")
+}
+
+/// Resource changes of one address prefix, e.g. the links.
+fn changes_of(plan: &Value, prefix: &str) -> Vec<(String, Vec<String>)> {
+    planned_changes(plan).into_iter().filter(|(a, _)| a.starts_with(prefix)).collect()
+}
+
+/// Attributes a planned change leaves unknown ("known after apply").
+fn unknown_after(plan: &Value, address: &str) -> BTreeSet<String> {
+    let changes = plan["resource_changes"].as_array().cloned().unwrap_or_default();
+    let change = changes.iter().find(|c| c["address"] == address).cloned().unwrap_or_default();
+    change["change"]["after_unknown"].as_object().map(|o| o.iter().filter(|(_, v)| **v == json!(true)).map(|(k, _)| k.clone()).collect()).unwrap_or_default()
 }
 
 fn emulator(sb: &Sandbox) -> anyhow::Result<FakeDatadog> {
@@ -152,6 +171,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     let changes = planned_changes(&plan);
     assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
     assert!(changes.contains(&(format!("datadog_aws_account_link.account[\"{victim}\"]"), vec!["create".to_owned()])), "{changes:?}");
+    assert_eq!(changes.len(), 2, "no other link may change: {changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not repair the deleted instance");
 
@@ -161,6 +181,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     let changes = planned_changes(&plan);
     assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
     assert!(changes.contains(&(format!("datadog_aws_account_link.account[\"{new_id}\"]"), vec!["create".to_owned()])), "{changes:?}");
+    assert_eq!(changes.len(), 2, "a repair deploys the new account only, so no other link may change: {changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
     assert!(account_ids(&tf.state_json()?).contains(&new_id));
@@ -180,6 +201,12 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], "  disable_resource_collection = true"))?;
     let plan = tf.plan_json()?;
     assert!(only_updates(&plan), "{:?}", planned_changes(&plan));
+    let links = changes_of(&plan, "datadog_aws_account_link.");
+    assert_eq!(links.len(), 3, "every stack re-runs, so every link re-sends: {links:?}");
+    for (address, _) in &links {
+        let unknown = unknown_after(&plan, address);
+        assert!(!unknown.contains("id") && !unknown.contains("external_id"), "an updated stack keeps the registration: {address} {unknown:?}");
+    }
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "links did not restore their settings after the StackSet update");
     let after = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
@@ -232,6 +259,11 @@ resource "datadog_aws_org_stackset" "ous" {{
   region                  = "us-east-1"
   organizational_unit_ids = ["123456789012"]
 }}
+resource "datadog_aws_org_stackset" "nowhere" {{
+  name                    = "d"
+  region                  = "us-east-99"
+  organizational_unit_ids = ["r-abcd"]
+}}
 resource "datadog_aws_org_stackset" "cspm" {{
   name                              = "c"
   region                            = "us-east-1"
@@ -243,11 +275,14 @@ resource "datadog_aws_org_stackset" "cspm" {{
     ))?;
     let report = tf.run(&["validate", "-json", "-no-color"])?.json()?;
     let summaries: Vec<String> = report["diagnostics"].as_array().into_iter().flatten().filter_map(|d| d["summary"].as_str().map(str::to_owned)).collect();
-    for expected in ["Exactly one region", "Invalid organizational unit id", "CSPM needs resource collection"] {
+    for expected in ["Exactly one region", "Invalid organizational unit id", "CSPM needs resource collection", "Invalid AWS region"] {
         assert!(summaries.iter().any(|s| s == expected), "missing {expected:?} in {summaries:?}");
     }
     let detail = report["diagnostics"].to_string();
     assert!(detail.contains("global IAM"), "the region error must give the guide's reason");
+    let nowhere = report["diagnostics"].as_array().into_iter().flatten().find(|d| d["summary"] == "Invalid AWS region").cloned().unwrap_or_default();
+    assert!(nowhere["detail"].as_str().unwrap_or_default().contains("us-east-99"), "{nowhere}");
+    assert_eq!(nowhere["address"], "datadog_aws_org_stackset.nowhere", "{nowhere}");
     assert!(calls(&sb, "CreateStackSet")?.is_empty());
     Ok(())
 }
@@ -462,5 +497,104 @@ fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
     let instances = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"]["instances"].clone()).unwrap_or_default();
     let regions: BTreeSet<&str> = instances.as_array().into_iter().flatten().filter_map(|i| i["region"].as_str()).collect();
     assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
+    Ok(())
+}
+
+/// The guide's two optional steps, set on the StackSet, survive quickstart links
+/// (which write no setting): every account keeps metrics off and CSPM on, after the
+/// first apply and after a later StackSet update that re-runs every stack.
+#[test]
+fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    let choices = "  cloud_security_posture_management = true\n  disable_metric_collection = true";
+    tf.write_main_tf(&quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], choices))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "the plan after the first apply is not empty");
+    let check = |when: &str| -> anyhow::Result<()> {
+        let accounts = datadog_accounts(&sb)?;
+        assert_eq!(accounts.len(), 3, "{when}");
+        for a in accounts {
+            let attrs = &a["attributes"];
+            assert_eq!(attrs["metrics_config"]["enabled"], false, "{when}: metrics came back on: {attrs}");
+            assert_eq!(attrs["resources_config"]["cloud_security_posture_management_collection"], true, "{when}: CSPM went off: {attrs}");
+        }
+        Ok(())
+    };
+    check("after the first apply")?;
+
+    // A key rotation re-runs every stack (the keys are the custom resource's input).
+    tf.write_main_tf(&quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], &format!("{choices}\n  keys_revision = \"2\"")))?;
+    let plan = tf.plan_json()?;
+    assert_eq!(changes_of(&plan, "datadog_aws_account_link.").len(), 3, "each link re-sends after its stack runs");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "the plan after the StackSet update is not empty");
+    check("after a StackSet update")?;
+    Ok(())
+}
+
+/// An account joining a targeted OU plans its own new link and changes no other
+/// link, whether auto-deployment has already reached it or the StackSet repairs it.
+#[test]
+fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&quickstart(&sb, &["SANDBOX_ROOT_ID"], ""))?;
+    tf.apply()?;
+    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "newcomer", "ou_path": "Production"})))?;
+    let new_id = added["id"].as_str().unwrap_or_default().to_owned();
+    let plan = tf.plan_json()?;
+    let links = changes_of(&plan, "datadog_aws_account_link.");
+    assert_eq!(links, vec![(format!("datadog_aws_account_link.account[\"{new_id}\"]"), vec!["create".to_owned()])]);
+    let others: Vec<_> = planned_changes(&plan).into_iter().filter(|(a, _)| !a.starts_with("datadog_aws_account_link.")).collect();
+    assert!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len() + 1);
+    Ok(())
+}
+
+/// A StackSet lives in its administration region. A run whose AWS region is another
+/// one reads it there: the plan is empty and says where it looked. Import takes the
+/// region too. An explicit provider region that differs moves it by replacement.
+#[test]
+fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    let body = quickstart(&sb, &["SANDBOX_OU_DEVELOPMENT"], "");
+    tf.write_main_tf(&body)?;
+    tf.apply()?;
+    let state = tf.state_json()?;
+    let set = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
+    assert_eq!(set["administration_region"], "us-east-1");
+    assert!(set["arn"].as_str().unwrap_or_default().contains(":us-east-1:"), "{}", set["arn"]);
+
+    let elsewhere = tf.with_env("AWS_REGION", "eu-west-1").with_env("AWS_DEFAULT_REGION", "eu-west-1");
+    let out = elsewhere.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])?;
+    assert_eq!(out.code(), Some(0), "a run from eu-west-1 must plan nothing:\n{}", out.describe());
+    assert!(out.stdout.contains("is managed in us-east-1"), "the plan must say which region it talked to:\n{}", out.stdout);
+
+    // Import from eu-west-1, naming the StackSet's region.
+    elsewhere.run_ok(&["state", "rm", "datadog_aws_org_stackset.org"])?;
+    elsewhere.run_ok(&["import", "-input=false", "-no-color", "datadog_aws_org_stackset.org", &format!("{SET},SELF,us-east-1")])?;
+    let out = elsewhere.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])?;
+    assert_eq!(out.code(), Some(0), "after the import:\n{}", out.describe());
+    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1, "never a second StackSet");
+
+    // An explicit provider region that differs means "move it": a replacement.
+    elsewhere.write_main_tf(&body.replace("provider \"datadog\" {}", "provider \"datadog\" {\n  aws {\n    region = \"eu-west-1\"\n  }\n}"))?;
+    let plan = elsewhere.plan_json()?;
+    let set_change = planned_changes(&plan).into_iter().find(|(a, _)| a == "datadog_aws_org_stackset.org").map(|(_, a)| a);
+    assert_eq!(set_change, Some(vec!["delete".to_owned(), "create".to_owned()]));
+    let replace_paths = plan["resource_changes"].as_array().into_iter().flatten().find(|c| c["address"] == "datadog_aws_org_stackset.org").map(|c| c["change"]["replace_paths"].clone());
+    assert_eq!(replace_paths, Some(json!([["administration_region"]])));
+    elsewhere.apply()?;
+    let state = elsewhere.state_json()?;
+    let set = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
+    assert_eq!(set["administration_region"], "eu-west-1");
+    assert!(elsewhere.plan_is_empty()?);
+    assert_eq!(datadog_accounts(&sb)?.len(), 3, "the moved StackSet registers every account once");
+    elsewhere.destroy()?;
+    assert!(datadog_accounts(&sb)?.is_empty());
     Ok(())
 }

@@ -61,10 +61,10 @@ resource "datadog_aws_org_stackset" "org" {{
 }}
 
 resource "datadog_aws_account_link" "account" {{
-  for_each           = datadog_aws_org_stackset.org.account_ids
+  for_each           = datadog_aws_org_stackset.org.account_revisions
   aws_account_id     = each.key
   account_tags       = ["soak:true"]
-  stack_set_revision = datadog_aws_org_stackset.org.revision
+  stack_set_revision = each.value
 }}
 "#,
         ous.join(", ")

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::aws::{load_sdk_config, AssumeRole, AwsSettings, Organization, SdkAws, StackSets};
-use crate::clients::datadog::{site_url, DatadogApi, DatadogError, HttpDatadog, SITES};
+use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog, SITES};
 use crate::clients::retry::RetryPolicy;
 use crate::clients::secret::Secret;
 use crate::env;
@@ -22,6 +22,8 @@ pub use schema::provider_schema;
 pub struct Clients {
     /// The Datadog API.
     pub datadog: Arc<dyn DatadogApi>,
+    /// The account configs as listed once for this run's link reads.
+    pub accounts: AccountSnapshot,
     /// The Datadog site, e.g. `datadoghq.com` (the StackSet template needs it).
     pub site: String,
     /// Datadog keys, for the StackSet template's parameters.
@@ -32,7 +34,16 @@ pub struct Clients {
     pub aws_settings: AwsSettings,
     /// Built on first use: plans of configurations without a StackSet never load AWS
     /// credentials.
-    pub aws: tokio::sync::OnceCell<AwsClients>,
+    pub aws: tokio::sync::OnceCell<AwsBase>,
+}
+
+/// The SDK configuration of this provider and its clients in the configured region.
+#[derive(Debug)]
+pub struct AwsBase {
+    config: aws_config::SdkConfig,
+    home: AwsClients,
+    /// Clients for other regions, made when a StackSet lives elsewhere.
+    elsewhere: std::sync::Mutex<std::collections::HashMap<String, AwsClients>>,
 }
 
 /// The AWS clients of the StackSet resource.
@@ -44,17 +55,63 @@ pub struct AwsClients {
     pub organization: Arc<dyn Organization>,
 }
 
-impl Clients {
-    /// The AWS clients, loading the SDK configuration the first time.
-    pub async fn aws(&self) -> &AwsClients {
-        self.aws
-            .get_or_init(|| async {
-                let config = load_sdk_config(&self.aws_settings).await;
-                let retry = RetryPolicy { max_attempts: 30, base: Duration::from_secs(1), max_backoff: Duration::from_secs(20) };
-                let sdk = Arc::new(SdkAws::new(&config, &self.aws_settings, retry));
-                AwsClients { stack_sets: sdk.clone(), organization: sdk }
+impl AwsBase {
+    /// Clients for `config` as it is.
+    #[must_use]
+    pub fn new(config: aws_config::SdkConfig, settings: &AwsSettings) -> Self {
+        let home = Self::clients(&config, settings);
+        AwsBase { config, home, elsewhere: std::sync::Mutex::default() }
+    }
+
+    fn clients(config: &aws_config::SdkConfig, settings: &AwsSettings) -> AwsClients {
+        let retry = RetryPolicy { max_attempts: 30, base: Duration::from_secs(1), max_backoff: Duration::from_secs(20) };
+        let sdk = Arc::new(SdkAws::new(config, settings, retry));
+        AwsClients { stack_sets: sdk.clone(), organization: sdk }
+    }
+
+    /// The region the SDK chain (or the provider's `aws { region }`) chose.
+    #[must_use]
+    pub fn region(&self) -> Option<String> {
+        self.config.region().map(|r| r.as_ref().to_owned())
+    }
+
+    /// The clients for the configured region.
+    #[must_use]
+    pub fn home(&self) -> &AwsClients {
+        &self.home
+    }
+
+    /// The clients for `region`: a StackSet answers only in its administration region.
+    #[must_use]
+    pub fn in_region(&self, region: Option<&str>, settings: &AwsSettings) -> AwsClients {
+        let Some(region) = region.filter(|r| Some(*r) != self.config.region().map(|h| h.as_ref())) else {
+            return self.home.clone();
+        };
+        let mut others = self.elsewhere.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        others
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let config = self.config.clone().into_builder().region(aws_config::Region::new(region.to_owned())).build();
+                Self::clients(&config, settings)
             })
-            .await
+            .clone()
+    }
+}
+
+impl Clients {
+    /// The AWS configuration and clients, loading the SDK configuration the first time.
+    pub async fn aws_base(&self) -> &AwsBase {
+        self.aws.get_or_init(|| async { AwsBase::new(load_sdk_config(&self.aws_settings).await, &self.aws_settings) }).await
+    }
+
+    /// The AWS clients of the configured region.
+    pub async fn aws(&self) -> &AwsClients {
+        self.aws_base().await.home()
+    }
+
+    /// The AWS clients of `region` (the configured one when `None`).
+    pub async fn aws_in(&self, region: Option<&str>) -> AwsClients {
+        self.aws_base().await.in_region(region, &self.aws_settings)
     }
 }
 
@@ -316,7 +373,7 @@ async fn build_clients(config: &Value, diags: &mut Diagnostics) -> Option<Arc<Cl
         }
     }
     let aws_settings = aws_settings(config.get_attr("aws").unwrap_or(&Value::Null));
-    Some(Arc::new(Clients { datadog: Arc::new(client), site, api_key, app_key, aws_settings, aws: tokio::sync::OnceCell::new() }))
+    Some(Arc::new(Clients { datadog: Arc::new(client), accounts: AccountSnapshot::default(), site, api_key, app_key, aws_settings, aws: tokio::sync::OnceCell::new() }))
 }
 
 /// The `aws` block; absent values fall back to the SDK's standard chain.

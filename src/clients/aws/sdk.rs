@@ -299,7 +299,11 @@ fn cfn_managed_execution(input: &StackSetInput) -> cfn::types::ManagedExecution 
 }
 
 fn cfn_targets(targets: &InstanceTargets) -> cfn::types::DeploymentTargets {
-    cfn::types::DeploymentTargets::builder().set_organizational_unit_ids(Some(targets.organizational_unit_ids.clone())).build()
+    let ous = cfn::types::DeploymentTargets::builder().set_organizational_unit_ids(Some(targets.organizational_unit_ids.clone()));
+    if targets.only_accounts.is_empty() {
+        return ous.build();
+    }
+    ous.set_accounts(Some(targets.only_accounts.clone())).account_filter_type(cfn::types::AccountFilterType::Intersection).build()
 }
 
 fn stack_set_from(s: &cfn::types::StackSet) -> StackSet {
@@ -335,6 +339,7 @@ fn stack_instance_from(s: &cfn::types::StackInstanceSummary) -> StackInstance {
         status: s.status().map(|v| v.as_str().to_owned()).unwrap_or_default(),
         detailed_status: s.stack_instance_status().and_then(|v| v.detailed_status()).map(|v| v.as_str().to_owned()).unwrap_or_default(),
         status_reason: s.status_reason().unwrap_or_default().to_owned(),
+        stack_id: s.stack_id().unwrap_or_default().to_owned(),
     }
 }
 
@@ -787,7 +792,7 @@ mod tests {
             .output(|| cfn::operation::create_stack_instances::CreateStackInstancesOutput::builder().operation_id("op-7").build())
             .build();
         let aws = mocked(&[&rule], fast_retry(5));
-        let targets = InstanceTargets { organizational_unit_ids: vec!["r-abcd".into()], regions: vec!["us-east-1".into()] };
+        let targets = InstanceTargets { organizational_unit_ids: vec!["r-abcd".into()], regions: vec!["us-east-1".into()], only_accounts: vec![] };
         let id = aws.create_stack_instances(&targets, &op_request("op-7"), &CancellationToken::new()).await.expect("created");
         assert_eq!(id, "op-7");
         assert_eq!(rule.num_calls(), 3);
@@ -1034,6 +1039,7 @@ mod tests {
         <Status>CURRENT</Status>
         <StackInstanceStatus><DetailedStatus>SUCCEEDED</DetailedStatus></StackInstanceStatus>
         <OrganizationalUnitId>ou-ab12-cdef3456</OrganizationalUnitId>
+        <StackId>arn:aws:cloudformation:us-east-1:{account}:stack/StackSet-datadog-1/0f00</StackId>
       </member>
     </Summaries>
     {next}
@@ -1074,6 +1080,7 @@ mod tests {
                 status: "CURRENT".into(),
                 detailed_status: "SUCCEEDED".into(),
                 status_reason: String::new(),
+                stack_id: "arn:aws:cloudformation:us-east-1:222222222222:stack/StackSet-datadog-1/0f00".into(),
             }
         );
         assert!(instances.iter().all(StackInstance::is_healthy));
@@ -1106,6 +1113,7 @@ mod tests {
         let targets = InstanceTargets {
             organizational_unit_ids: vec!["ou-ab12-cdef3456".into(), "ou-ab12-99999999".into()],
             regions: vec!["us-east-1".into(), "eu-west-1".into()],
+            only_accounts: vec![],
         };
         let mut op = op_request("op-del-1");
         op.preferences = OperationPreferences {

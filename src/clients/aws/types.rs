@@ -125,6 +125,9 @@ pub struct InstanceTargets {
     pub organizational_unit_ids: Vec<String>,
     /// Regions.
     pub regions: Vec<String>,
+    /// Only these accounts of the OUs (AWS's `INTERSECTION` account filter): a repair
+    /// that deploys the missing accounts leaves every other stack alone. Empty: all.
+    pub only_accounts: Vec<String>,
 }
 
 /// A StackSet as described.
@@ -177,6 +180,9 @@ pub struct StackInstance {
     pub detailed_status: String,
     /// Why, when not healthy.
     pub status_reason: String,
+    /// The stack's id in the member account: a new one each time the instance is
+    /// created anew (and so its Datadog registration too).
+    pub stack_id: String,
 }
 
 impl StackInstance {

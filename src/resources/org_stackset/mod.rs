@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::clients::aws::{AwsError, CallAs, InstanceTargets, Organization, StackInstance, StackSets, TrustedAccess};
+use crate::clients::aws::{AwsError, InstanceTargets, Organization, StackInstance, StackSets, TrustedAccess};
 use crate::clients::secret::Secret;
 use crate::plugin::{ApplyRequest, AttrPath, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
-use model::{sha256_hex, string_set, Model, TEMPLATE_CHANGED};
+use model::{region_of_arn, registration_digest, revision_after_update, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
 use operations::{plan_start, wait, Budget, OperationError, Start};
 use schema::DEFAULT_TEMPLATE_URL;
 
@@ -222,16 +222,17 @@ fn summary(action: &str, m: &Model) -> String {
 }
 
 impl OrgStackSet {
-    /// Reads the StackSet into `m`; `None` when it is gone.
+    /// Reads the StackSet into `m`; `None` when it is gone (from its administration
+    /// region: AWS answers "not found" from every other one).
     async fn refresh(&self, clients: &Clients, mut m: Model, private: &mut Private, ctx: &CallCtx) -> Result<Option<Model>, AwsError> {
-        let aws = clients.aws().await;
-        let remote = match aws.stack_sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+        let sets = stack_sets_of(clients, &m).await;
+        let remote = match sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
             Ok(s) if s.status == "DELETED" => return Ok(None),
             Ok(s) => s,
             Err(AwsError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let instances = aws.stack_sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
+        let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
         m.absorb_remote(&remote, &instances);
         let sha = sha256_hex(&remote.template_body);
         match private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()) {
@@ -249,43 +250,64 @@ impl OrgStackSet {
             }
         }
         m.template_sha256 = Value::String(sha);
-        let expected = self.accounts.expected(aws.organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
-        let healthy = healthy_accounts(&instances, m.region_name().as_deref());
-        m.account_ids = string_set(expected.intersection(&healthy).cloned());
-        let history = aws.stack_sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
+        let organization = clients.aws().await.organization.clone();
+        let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        let region = m.region_name();
+        let covered: Vec<&StackInstance> =
+            instances.iter().filter(|i| i.is_healthy() && region.as_deref().is_none_or(|r| i.region == r) && expected.contains(&i.account)).collect();
+        m.account_ids = string_set(covered.iter().map(|i| i.account.clone()));
+        let digest = registration_digest(&m);
+        let before = m.account_revisions.as_map().cloned().unwrap_or_default();
+        let revision = |i: &StackInstance| revision_of_account(&i.stack_id, &digest, before.get(&i.account).and_then(Value::as_str));
+        m.account_revisions = Value::Map(covered.iter().map(|i| (i.account.clone(), Value::String(revision(i)))).collect());
+        let history = sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
         m.revision = Value::String(revision_of(&history));
         Ok(Some(m))
     }
 
-    /// Brings instances in line with `m`: region move, OU changes, then repairs.
+    /// Brings instances in line with `m`: region move, OU changes, then repairs of the
+    /// accounts still missing, deploying to those accounts only (every other stack
+    /// stays as it is, and so does its Datadog registration).
     async fn converge_instances(&self, clients: &Clients, prior: Option<&Model>, m: &Model, budget: Budget, ctx: &CallCtx) -> Result<(), OperationError> {
-        let aws = clients.aws().await;
-        let sets = aws.stack_sets.as_ref();
+        let stack_sets = stack_sets_of(clients, m).await;
+        let sets = stack_sets.as_ref();
         let Some(region) = m.region_name() else { return Ok(()) };
-        let targets = |ous: &BTreeSet<String>, region: &str| InstanceTargets { organizational_unit_ids: ous.iter().cloned().collect(), regions: vec![region.to_owned()] };
+        let targets = |ous: &BTreeSet<String>, only_accounts: Vec<String>| InstanceTargets {
+            organizational_unit_ids: ous.iter().cloned().collect(),
+            regions: vec![region.clone()],
+            only_accounts,
+        };
+        let mut added = m.organizational_unit_ids.clone();
         if let Some(p) = prior {
             let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
             let stale_regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).filter(|r| *r != region).collect();
             if !stale_regions.is_empty() {
                 let mut ous = p.organizational_unit_ids.clone();
                 ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()));
-                let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: stale_regions.into_iter().collect() };
+                let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: stale_regions.into_iter().collect(), only_accounts: vec![] };
                 run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances in other regions", budget, ctx).await?;
             }
             let removed: BTreeSet<String> = p.organizational_unit_ids.difference(&m.organizational_unit_ids).cloned().collect();
             if !removed.is_empty() {
-                let t = targets(&removed, &region);
+                let t = targets(&removed, vec![]);
                 run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances of removed OUs", budget, ctx).await?;
             }
+            added.retain(|ou| !p.organizational_unit_ids.contains(ou));
+        }
+        // New targets are deployed whole, so AWS records them for auto-deployment.
+        if !added.is_empty() {
+            let t = targets(&added, vec![]);
+            run(sets, m, OpKind::CreateInstances(&t), "creating stack instances", budget, ctx).await?;
         }
         let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
         let healthy = healthy_accounts(&instances, Some(&region));
-        let expected = expected_accounts(aws.organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
-        let missing: Vec<&String> = expected.difference(&healthy).collect();
+        let organization = clients.aws().await.organization.clone();
+        let expected = expected_accounts(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        let missing: Vec<String> = expected.difference(&healthy).cloned().collect();
         if !missing.is_empty() {
             tracing::info!(stack_set = %m.name, "{} of {} accounts need a stack instance", missing.len(), expected.len());
-            let t = targets(&m.organizational_unit_ids, &region);
-            run(sets, m, OpKind::CreateInstances(&t), "creating stack instances", budget, ctx).await?;
+            let t = targets(&m.organizational_unit_ids, missing);
+            run(sets, m, OpKind::CreateInstances(&t), "deploying stack instances to the accounts that lack one", budget, ctx).await?;
         }
         Ok(())
     }
@@ -319,6 +341,7 @@ impl OrgStackSet {
             }
             state.account_ids = planned.account_ids.clone();
         }
+        state.account_revisions = promised_revisions(&planned.account_revisions, &state.account_revisions);
         for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256)] {
             if kept.is_wholly_known() {
                 *field = kept.clone();
@@ -333,6 +356,56 @@ impl OrgStackSet {
     }
 }
 
+/// The StackSet calls for `m`, in its administration region (the configured region
+/// while it does not exist yet).
+async fn stack_sets_of(clients: &Clients, m: &Model) -> Arc<dyn StackSets> {
+    let home = m.administration_region.clone().or_else(|| m.arn.as_deref().and_then(region_of_arn));
+    clients.aws_in(home.as_deref()).await.stack_sets
+}
+
+/// After an apply, the revisions the plan promised: its keys, its known values, and
+/// what AWS now says for the values the plan left unknown ("" for an account whose
+/// instance failed; the next plan shows it as drift).
+fn promised_revisions(planned: &Value, now: &Value) -> Value {
+    let Some(planned) = planned.as_map() else { return now.clone() };
+    let now = now.as_map();
+    Value::Map(
+        planned
+            .iter()
+            .map(|(account, v)| {
+                let v = if v.is_wholly_known() { v.clone() } else { now.and_then(|n| n.get(account)).cloned().unwrap_or_else(|| Value::String(String::new())) };
+                (account.clone(), v)
+            })
+            .collect(),
+    )
+}
+
+/// The planned revision of each expected account: updated in place when its healthy
+/// stack only gets new inputs, unknown when its stack will be created.
+fn planned_revisions(prior: &Value, expected: &BTreeSet<String>, redeployed: impl Fn(&str) -> bool, digest: Option<&str>) -> Value {
+    let prior = prior.as_map();
+    Value::Map(
+        expected
+            .iter()
+            .map(|account| {
+                let before = prior.and_then(|p| p.get(account)).and_then(Value::as_str).filter(|r| !r.is_empty());
+                let after = match (before, digest) {
+                    (Some(rev), Some(digest)) if !redeployed(account) => revision_after_update(rev, digest).map(Value::String),
+                    _ => None,
+                };
+                (account.clone(), after.unwrap_or(Value::Unknown))
+            })
+            .collect(),
+    )
+}
+
+/// Whether every input of the registration digest is known in the plan.
+fn registration_inputs_known(planned: &Value) -> bool {
+    ["template_url", "template_body", "datadog_site", "iam_role_name", "disable_metric_collection", "disable_resource_collection", "cloud_security_posture_management", "extra_parameters", "keys_revision"]
+        .iter()
+        .all(|n| planned.get_attr(n).is_none_or(Value::is_wholly_known))
+}
+
 /// Sets one attribute of a planned object.
 fn put(planned: &mut Value, name: &str, v: Value) {
     if let Value::Object(attrs) = planned {
@@ -342,6 +415,41 @@ fn put(planned: &mut Value, name: &str, v: Value) {
 
 fn set_items(v: &Value) -> BTreeSet<String> {
     v.elements().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_owned).collect()
+}
+
+impl OrgStackSet {
+    /// Where an existing StackSet lives stays in the plan, with a warning when this
+    /// run's AWS region is another one. Only an explicit provider `aws { region }`
+    /// that differs moves it, by replacement.
+    fn plan_administration_region(&self, clients: &Clients, prior: &Model, configured: Option<&str>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        let Some(home) = prior.administration_region.clone().or_else(|| prior.arn.as_deref().and_then(region_of_arn)) else { return };
+        put(&mut change.planned, "administration_region", Value::String(home.clone()));
+        match clients.aws_settings.region.as_deref() {
+            Some(wanted) if wanted != home => {
+                put(&mut change.planned, "administration_region", Value::String(wanted.to_owned()));
+                change.requires_replace.push(AttrPath::root("administration_region"));
+                diags.warning(
+                    format!("StackSet {} moves from {home} to {wanted}", prior.name),
+                    format!(
+                        "The provider's aws {{ region }} is {wanted}, but the StackSet lives in {home} (its administration \
+                         region). A StackSet cannot move, so this plan replaces it: its instances and the StackSet are deleted \
+                         in {home} (each account's stack unregisters it from Datadog), then created in {wanted}. To keep it \
+                         where it is, set aws {{ region = \"{home}\" }} or remove the setting."
+                    ),
+                );
+            }
+            _ if configured != Some(home.as_str()) => diags.warning(
+                format!("StackSet {} is managed in {home}", prior.name),
+                format!(
+                    "This run's AWS region is {}, but the StackSet lives in {home} (its administration region), so every \
+                     StackSet call went to {home}. Nothing changes because of this. To move the StackSet, set the provider's \
+                     aws {{ region }} explicitly.",
+                    configured.unwrap_or("not set")
+                ),
+            ),
+            _ => {}
+        }
+    }
 }
 
 #[async_trait]
@@ -363,7 +471,6 @@ impl Resource for OrgStackSet {
         // turn "known after apply" into null.
         let config = Model::from_value(change.config);
         let creating = change.is_create();
-        let planned = Model::from_value(&change.planned);
         if creating {
             if let Some(name) = change.config.get_attr("name").filter(|n| n.is_known()) {
                 put(&mut change.planned, "id", name.clone());
@@ -380,9 +487,19 @@ impl Resource for OrgStackSet {
         if config.datadog_site.is_none() && change.config.get_attr("datadog_site").is_some_and(Value::is_null) {
             put(&mut change.planned, "datadog_site", Value::String(clients.site.clone()));
         }
-        let aws = clients.aws().await;
+        let base = clients.aws_base().await;
+        let configured = base.region();
+        let prior = Model::from_value(change.prior);
+        if creating {
+            put(&mut change.planned, "administration_region", configured.clone().map_or(Value::Unknown, Value::String));
+        } else {
+            self.plan_administration_region(&clients, &prior, configured.as_deref(), change, diags);
+        }
+        let planned = Model::from_value(&change.planned);
+        let sets = stack_sets_of(&clients, &planned).await;
+        let organization = base.home().organization.clone();
 
-        match aws.stack_sets.organizations_access(planned.call_as, &ctx.cancel).await {
+        match sets.organizations_access(planned.call_as, &ctx.cancel).await {
             Ok(TrustedAccess::Enabled) => {}
             Ok(_) if planned.activate_trusted_access && creating => {}
             Ok(status) => diags.error_at(
@@ -404,7 +521,7 @@ impl Resource for OrgStackSet {
             return;
         }
         for id in &planned.organizational_unit_ids {
-            match aws.organization.target_exists(id, &ctx.cancel).await {
+            match organization.target_exists(id, &ctx.cancel).await {
                 Ok(true) => {}
                 Ok(false) => diags.error_at(
                     AttrPath::root("organizational_unit_ids"),
@@ -420,7 +537,7 @@ impl Resource for OrgStackSet {
         if diags.has_errors() {
             return;
         }
-        let expected = match self.accounts.expected(aws.organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
+        let expected = match self.accounts.expected(organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
             Ok(a) => a,
             Err(e) => {
                 diags.error(summary("listing accounts for", &planned), e.to_string());
@@ -429,12 +546,12 @@ impl Resource for OrgStackSet {
         };
         put(&mut change.planned, "account_ids", string_set(expected.iter().cloned()));
         if creating {
+            put(&mut change.planned, "account_revisions", planned_revisions(&Value::Null, &expected, |_| true, None));
             put(&mut change.planned, "instances", Value::Unknown);
             put(&mut change.planned, "revision", Value::Unknown);
             put(&mut change.planned, "template_sha256", planned.template_body.as_deref().map_or(Value::Unknown, |b| Value::String(sha256_hex(b))));
             return;
         }
-        let prior = Model::from_value(change.prior);
         let mut desired = planned.clone();
         if let Some(url) = change.planned.get_attr("template_url").and_then(Value::as_str) {
             desired.template_url = Some(url.to_owned());
@@ -459,6 +576,11 @@ impl Resource for OrgStackSet {
             || prior.organizational_unit_ids != desired.organizational_unit_ids
             || !prior.region.semantically_equal(&desired.region);
         put(&mut change.planned, "revision", if instance_change { Value::Unknown } else { prior.revision.clone() });
+        // Which stacks rewrite their registration in this apply, account by account.
+        let region_moves = !prior.region.semantically_equal(&desired.region);
+        let digest = registration_inputs_known(&change.planned).then(|| registration_digest(&desired));
+        let revisions = planned_revisions(&prior.account_revisions, &expected, |a| region_moves || missing.iter().any(|m| m == a), digest.as_deref());
+        put(&mut change.planned, "account_revisions", revisions);
         let template_change = prior.template_url != desired.template_url || prior.template_body != desired.template_body;
         put(&mut change.planned, 
             "template_sha256",
@@ -474,13 +596,14 @@ impl Resource for OrgStackSet {
     async fn create(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
         let clients = self.data.clients(diags)?;
         let m = Model::from_value(req.planned);
-        let aws = clients.aws().await;
+        let stack_sets = stack_sets_of(&clients, &m).await;
+        let sets = stack_sets.as_ref();
         let budget = Budget::starting_now(timeout(&m, "create"));
         if m.activate_trusted_access {
-            match aws.stack_sets.organizations_access(m.call_as, &ctx.cancel).await {
+            match sets.organizations_access(m.call_as, &ctx.cancel).await {
                 Ok(TrustedAccess::Enabled) => {}
                 Ok(_) => {
-                    if let Err(e) = aws.stack_sets.activate_organizations_access(m.call_as, &ctx.cancel).await {
+                    if let Err(e) = sets.activate_organizations_access(m.call_as, &ctx.cancel).await {
                         diags.error(summary("activating trusted access for", &m), e.to_string());
                         return None;
                     }
@@ -494,15 +617,15 @@ impl Resource for OrgStackSet {
         let (api, app) = template_keys(req.config, &clients);
         let input = m.input(&clients.site, Some((&api, &app)));
         let token = operations::derive_id(&m.name, "create-stack-set", "", None);
-        match aws.stack_sets.create_stack_set(&input, &token, &ctx.cancel).await {
+        match sets.create_stack_set(&input, &token, &ctx.cancel).await {
             Ok(_) => {}
             Err(e) if e.code() == Some("NameAlreadyExistsException") => {
                 // A StackSet of this name exists: ours from an interrupted apply, or a
                 // Datadog StackSet made by hand. Adopt it only if it is Datadog's.
-                match aws.stack_sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+                match sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
                     Ok(s) if s.parameters.contains_key("DatadogApiKey") => {
                         tracing::info!(stack_set = %m.name, "adopting the existing Datadog StackSet of this name");
-                        if let Err(e) = run(aws.stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the existing StackSet", budget, ctx).await {
+                        if let Err(e) = run(sets, &m, OpKind::UpdateSet(&input), "updating the existing StackSet", budget, ctx).await {
                             diags.error(summary("updating the existing", &m), e.to_string());
                             return None;
                         }
@@ -522,7 +645,10 @@ impl Resource for OrgStackSet {
             }
         }
         let mut private = Private::new();
-        if let Err(e) = self.converge_instances(&clients, None, &m, budget, ctx).await {
+        let converged = self.converge_instances(&clients, None, &m, budget, ctx).await;
+        // The stacks registered accounts in Datadog: this run's listing is stale.
+        clients.accounts.invalidate();
+        if let Err(e) = converged {
             // The StackSet exists: keep it in state so the next plan repairs in place.
             // A create that reports an error is tainted by Terraform and replaced as a
             // whole, so failed accounts are reported as a warning and as drift.
@@ -560,13 +686,15 @@ impl Resource for OrgStackSet {
         let clients = self.data.clients(diags)?;
         let prior = Model::from_value(req.prior);
         let m = Model::from_value(req.planned);
-        let aws = clients.aws().await;
+        let stack_sets = stack_sets_of(&clients, &prior).await;
         let budget = Budget::starting_now(timeout(&m, "update"));
+        // Whatever happens below, the stacks may have written to Datadog.
+        clients.accounts.invalidate();
         if model::set_settings(&prior) != model::set_settings(&m) {
             let rotate = prior.keys_revision != m.keys_revision;
             let keys = template_keys(req.config, &clients);
             let input = m.input(&clients.site, rotate.then_some((&keys.0, &keys.1)));
-            if let Err(e) = run(aws.stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the StackSet", budget, ctx).await {
+            if let Err(e) = run(stack_sets.as_ref(), &m, OpKind::UpdateSet(&input), "updating the StackSet", budget, ctx).await {
                 diags.error(summary("updating", &m), e.to_string());
                 return self.applied_state(&clients, &prior, req.private, ctx, &mut Diagnostics::new()).await;
             }
@@ -582,9 +710,10 @@ impl Resource for OrgStackSet {
     async fn delete(&self, ctx: &CallCtx, prior: &Value, _private: &Private, diags: &mut Diagnostics) {
         let Some(clients) = self.data.clients(diags) else { return };
         let m = Model::from_value(prior);
-        let aws = clients.aws().await;
+        let stack_sets = stack_sets_of(&clients, &m).await;
         let budget = Budget::starting_now(timeout(&m, "delete"));
-        let sets = aws.stack_sets.as_ref();
+        let sets = stack_sets.as_ref();
+        clients.accounts.invalidate();
         let instances = match sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await {
             Ok(i) => i,
             Err(AwsError::NotFound { .. }) => return,
@@ -594,7 +723,7 @@ impl Resource for OrgStackSet {
             let mut ous = m.organizational_unit_ids.clone();
             ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()).filter(|o| !o.is_empty()));
             let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
-            let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect() };
+            let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect(), only_accounts: vec![] };
             if let Err(e) = run(sets, &m, OpKind::DeleteInstances(&t), "deleting every stack instance", budget, ctx).await {
                 return diags.error(summary("deleting stack instances of", &m), e.to_string());
             }
@@ -606,14 +735,14 @@ impl Resource for OrgStackSet {
     }
 
     async fn import(&self, ctx: &CallCtx, id: &str, diags: &mut Diagnostics) -> Option<Value> {
-        let (name, call_as) = match id.split_once(',') {
-            None => (id, Some(CallAs::SelfAccount)),
-            Some((n, c)) => (n, CallAs::parse(c)),
-        };
-        let Some(call_as) = call_as.filter(|_| validate::is_stack_set_name(name)) else {
+        let Some((name, call_as, region)) = validate::parse_import_id(id) else {
             diags.error(
                 "Invalid import ID",
-                format!("{id:?} is not a StackSet import ID. Accepted forms:\n- NAME, e.g. DatadogIntegration\n- NAME,DELEGATED_ADMIN (or NAME,SELF)"),
+                format!(
+                    "{id:?} is not a StackSet import ID. Accepted forms:\n- NAME, e.g. DatadogIntegration\n- NAME,DELEGATED_ADMIN \
+                     (or NAME,SELF)\n- NAME,SELF,REGION, e.g. DatadogIntegration,SELF,eu-west-1, for a StackSet whose \
+                     administration region is not this run's AWS region"
+                ),
             );
             return None;
         };
@@ -621,12 +750,20 @@ impl Resource for OrgStackSet {
         let mut skeleton = Model::from_value(&Value::Null);
         skeleton.name = name.to_owned();
         skeleton.call_as = call_as;
+        skeleton.administration_region = region;
         skeleton.template_url = Some(DEFAULT_TEMPLATE_URL.to_owned());
         let mut private = Private::new();
+        let skeleton_region = skeleton.administration_region.clone();
         match self.refresh(&clients, skeleton, &mut private, ctx).await {
             Ok(Some(m)) => Some(m.to_value()),
             Ok(None) => {
-                diags.error(format!("importing StackSet ({name})"), format!("No StackSet named {name} is visible with call_as = {}.", call_as.as_str()));
+                diags.error(format!("importing StackSet ({name})"), format!(
+                        "No StackSet named {name} is visible with call_as = {} in {}. A StackSet lives in one region: add it to \
+                         the import ID (NAME,{},REGION) if it is another one.",
+                        call_as.as_str(),
+                        skeleton_region.as_deref().unwrap_or("this run's AWS region"),
+                        call_as.as_str()
+                    ));
                 None
             }
             Err(e) => {

@@ -49,6 +49,10 @@ pub(super) struct Model {
     pub account_ids: Value,
     pub template_sha256: Value,
     pub revision: Value,
+    /// account id -> that account's registration revision (see `revision_of_account`).
+    pub account_revisions: Value,
+    /// Where the StackSet lives; `None` before it exists (and in old states).
+    pub administration_region: Option<String>,
     pub timeouts: Value,
 }
 
@@ -124,6 +128,8 @@ impl Model {
             account_ids: v.get_attr("account_ids").cloned().unwrap_or(Value::Null),
             template_sha256: v.get_attr("template_sha256").cloned().unwrap_or(Value::Null),
             revision: v.get_attr("revision").cloned().unwrap_or(Value::Null),
+            account_revisions: v.get_attr("account_revisions").cloned().unwrap_or(Value::Null),
+            administration_region: string(v.get_attr("administration_region")),
             timeouts: v.get_attr("timeouts").cloned().unwrap_or(Value::Null),
         }
     }
@@ -162,6 +168,8 @@ impl Model {
             ("account_ids", self.account_ids.clone()),
             ("template_sha256", self.template_sha256.clone()),
             ("revision", self.revision.clone()),
+            ("account_revisions", self.account_revisions.clone()),
+            ("administration_region", opt_string(self.administration_region.as_ref())),
             ("timeouts", self.timeouts.clone()),
         ])
     }
@@ -233,6 +241,9 @@ impl Model {
     pub(super) fn absorb_remote(&mut self, remote: &StackSet, instances: &[StackInstance]) {
         self.description = remote.description.clone().filter(|d| !d.is_empty());
         self.arn = Some(remote.arn.clone());
+        if let Some(region) = region_of_arn(&remote.arn) {
+            self.administration_region = Some(region);
+        }
         self.stack_set_id = Some(remote.id.clone());
         self.status = Some(remote.status.clone());
         let p = &remote.parameters;
@@ -287,6 +298,52 @@ impl Model {
                 .collect(),
         );
     }
+}
+
+/// A digest of everything the template's custom resource depends on when it writes
+/// an account's registration to Datadog: the template, its parameters and the key
+/// revision. Descriptions, tags and rollout settings leave it alone, so changing them
+/// never makes links send again.
+pub(super) fn registration_digest(m: &Model) -> String {
+    let template = match &m.template_body {
+        Some(body) => format!("body:{}", sha256_hex(body)),
+        None => format!("url:{}", m.template_url.as_deref().unwrap_or(DEFAULT_TEMPLATE_URL)),
+    };
+    let inputs = (template, &m.datadog_site, &m.iam_role_name, m.disable_metric_collection, m.disable_resource_collection, m.cspm, &m.extra_parameters, &m.keys_revision);
+    sha256_hex(&format!("{inputs:?}"))[..12].to_owned()
+}
+
+/// One account's registration revision, `<stack>-<inputs>-<chain>`: a digest of its
+/// stack's id (a new one each time the instance is created, and with it a new
+/// Datadog registration), the registration digest its stack last ran with, and a
+/// link to the revision before it, so that inputs changed and then put back never
+/// return to a value a link has already seen. A link reads the first part to tell
+/// an update of its stack (same registration) from a stack created anew.
+pub(super) fn revision_of_account(stack_id: &str, digest: &str, prior: Option<&str>) -> String {
+    next_revision(&sha256_hex(stack_id)[..12], digest, prior)
+}
+
+/// The same account's revision once its stack has run with `digest`.
+pub(super) fn revision_after_update(prior: &str, digest: &str) -> Option<String> {
+    let (stack, _) = prior.split_once('-')?;
+    Some(next_revision(stack, digest, Some(prior)))
+}
+
+fn next_revision(stack: &str, digest: &str, prior: Option<&str>) -> String {
+    let unchanged = prior.filter(|p| {
+        let mut parts = p.split('-');
+        parts.next() == Some(stack) && parts.next() == Some(digest)
+    });
+    match (unchanged, prior.filter(|p| !p.is_empty())) {
+        (Some(same), _) => same.to_owned(),
+        (None, Some(before)) => format!("{stack}-{digest}-{}", &sha256_hex(before)[..8]),
+        (None, None) => format!("{stack}-{digest}-0"),
+    }
+}
+
+/// The region named in a StackSet ARN (`arn:aws:cloudformation:<region>:…`).
+pub(super) fn region_of_arn(arn: &str) -> Option<String> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned)
 }
 
 /// What the plan compares to decide whether `UpdateStackSet` runs: every setting
@@ -351,6 +408,29 @@ mod tests {
         same.region = Value::Dynamic { ty: crate::plugin::Type::String, value: Box::new(Value::String("us-east-1".into())) };
         same.absorb_remote(&remote(&[], &["us-east-1"]), &[]);
         assert_eq!(same.region_name().as_deref(), Some("us-east-1"), "an unchanged region keeps its configured form");
+    }
+
+    #[test]
+    fn registration_revisions_follow_the_stack_and_the_template_inputs_only() {
+        let mut m = Model::from_value(&Value::Null);
+        let before = registration_digest(&m);
+        m.description = Some("new words".into());
+        m.tags = Some(BTreeMap::from([("team".into(), "platform".into())]));
+        assert_eq!(registration_digest(&m), before, "descriptions and tags do not rewrite registrations");
+        m.cspm = true;
+        let after = registration_digest(&m);
+        assert_ne!(after, before);
+        let stack = "arn:aws:cloudformation:us-east-1:111111111111:stack/StackSet-dd-1/abc";
+        let r = revision_of_account(stack, &before, None);
+        assert_eq!(revision_of_account(stack, &before, Some(&r)), r, "nothing ran: the same revision");
+        let updated = revision_after_update(&r, &after).unwrap_or_default();
+        assert_eq!(updated[..12], r[..12], "same stack, new inputs");
+        assert_ne!(updated, r);
+        assert_eq!(revision_of_account(stack, &after, Some(&updated)), updated, "a refresh after the update agrees with the plan");
+        let restored = revision_after_update(&updated, &before).unwrap_or_default();
+        assert_ne!(restored, r, "inputs put back never return to a revision already seen");
+        assert_ne!(revision_of_account("arn:…/other", &before, Some(&r))[..12], r[..12], "a stack created anew changes the first part");
+        assert_eq!(region_of_arn("arn:aws:cloudformation:eu-west-1:123456789012:stackset/dd:1").as_deref(), Some("eu-west-1"));
     }
 
     #[test]

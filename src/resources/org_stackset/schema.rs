@@ -157,9 +157,32 @@ pub(super) fn schema() -> Schema {
             Attribute::string("template_sha256", "SHA-256 of the template body the StackSet uses.").computed(),
             Attribute::string(
                 "revision",
-                "Changes whenever an operation updates the stack instances. Wire it to `datadog_aws_account_link.stack_set_revision`.",
+                "Changes whenever any operation touches the stack instances.",
+            )
+            .computed()
+            .deprecated(
+                "revision changes for every account whenever any stack runs, so links wired to it all plan an update when one \
+                 account joins. Wire links to account_revisions instead: for_each = datadog_aws_org_stackset.<name>.account_revisions \
+                 and stack_set_revision = each.value.",
+            ),
+            Attribute::typed(
+                "account_revisions",
+                Type::Map(Box::new(Type::String)),
+                "For each covered account (the keys are `account_ids`), a value that changes only when that account's stack \
+                 rewrites its Datadog registration: a changed template, template parameter or `keys_revision`, or a stack \
+                 created anew. Known at plan when the stack is only updated; unknown when it will be created, which may \
+                 register the account under a new config id. Empty for an account whose instance failed. Made for \
+                 `for_each` into `datadog_aws_account_link`, with `stack_set_revision = each.value`.",
             )
             .computed(),
+            Attribute::string(
+                "administration_region",
+                "The region the StackSet lives in, from its ARN: the AWS region of the run that created it. Every call about \
+                 the StackSet goes there, whatever region a later run's AWS configuration names. An explicit provider \
+                 `aws { region }` that differs replaces the StackSet (moves it).",
+            )
+            .computed()
+            .use_state_for_unknown(),
         ],
     )
     .with_block(NestedBlock::new("timeouts", Nesting::Single, timeouts));
