@@ -423,15 +423,16 @@ async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
     anyhow::bail!("operations did not finish")
 }
 
-/// A template parameter changed and an OU's instances deleted through the AWS API:
-/// both show as in-place updates and apply puts them back.
+/// A written template parameter changed and an OU's instances deleted through the
+/// AWS API: both show as in-place updates and apply puts them back.
 #[test]
 fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{DeploymentTargets, Parameter};
     let sb = start()?;
     let tf = terraform(&sb)?;
     let targets = ["SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
-    tf.write_main_tf(&config(&sb, &targets, ""))?;
+    // Written, so managed: a change made outside Terraform is drift to repair.
+    tf.write_main_tf(&config(&sb, &targets, "  disable_metric_collection = false"))?;
     tf.apply()?;
     let cfn = cloudformation(&sb);
     let rt = tokio::runtime::Runtime::new()?;
@@ -596,5 +597,77 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
     assert_eq!(datadog_accounts(&sb)?.len(), 3, "the moved StackSet registers every account once");
     elsewhere.destroy()?;
     assert!(datadog_accounts(&sb)?.is_empty());
+    Ok(())
+}
+
+/// A StackSet set up by hand (the console's way: Datadog's template, CSPM on,
+/// metrics off, its own description, tags and retention), imported into a block that
+/// writes only what identifies it: the plan imports it and changes nothing, the apply
+/// sends no UpdateStackSet, and the hand-made choices stay. A configuration that
+/// creates a StackSet of that name instead plans to adopt it with its own values.
+#[test]
+fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choices() -> anyhow::Result<()> {
+    use aws_sdk_cloudformation::types::{AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels, Tag};
+    let sb = start()?;
+    let cfn = cloudformation(&sb);
+    let production = sb.var("SANDBOX_OU_PRODUCTION").unwrap_or_default().to_owned();
+    let param = |k: &str, v: &str| Parameter::builder().parameter_key(k).parameter_value(v).build();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        cfn.create_stack_set()
+            .stack_set_name(SET)
+            .description("made by hand")
+            .template_url(sb.var("SANDBOX_AWS_TEMPLATE_URL").unwrap_or_default())
+            .parameters(param("DatadogApiKey", sb.api_key()))
+            .parameters(param("DatadogAppKey", sb.app_key()))
+            .parameters(param("CloudSecurityPostureManagement", "true"))
+            .parameters(param("DisableMetricCollection", "true"))
+            .capabilities(Capability::CapabilityNamedIam)
+            .permission_model(PermissionModels::ServiceManaged)
+            .auto_deployment(AutoDeployment::builder().enabled(true).retain_stacks_on_account_removal(true).build())
+            .tags(Tag::builder().key("owner").value("platform").build())
+            .send()
+            .await?;
+        cfn.create_stack_instances()
+            .stack_set_name(SET)
+            .deployment_targets(DeploymentTargets::builder().organizational_unit_ids(&production).build())
+            .regions("us-east-1")
+            .send()
+            .await?;
+        settle(&cfn).await
+    })?;
+    let before = calls(&sb, "UpdateStackSet")?.len();
+
+    let tf = terraform(&sb)?;
+    let body = quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], "");
+    tf.write_main_tf(&format!("{body}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n"))?;
+    let plan = tf.plan_json()?;
+    let set = plan["resource_changes"].as_array().into_iter().flatten().find(|c| c["address"] == "datadog_aws_org_stackset.org").cloned().unwrap_or_default();
+    assert_eq!(set["change"]["actions"], json!(["no-op"]), "the import must change nothing: {}", set["change"]);
+    assert!(!set["change"]["importing"].is_null());
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(calls(&sb, "UpdateStackSet")?.len(), before, "importing must not update the StackSet");
+    let state = tf.state_json()?;
+    let values = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
+    assert_eq!(values["cloud_security_posture_management"], true);
+    assert_eq!(values["disable_metric_collection"], true);
+    assert_eq!(values["description"], "made by hand");
+    assert_eq!(values["tags"], json!({"owner": "platform"}));
+    assert_eq!(values["auto_deployment"]["retain_stacks_on_account_removal"], true);
+    for a in datadog_accounts(&sb)? {
+        assert_eq!(a["attributes"]["metrics_config"]["enabled"], false, "{}", a["attributes"]);
+        assert_eq!(a["attributes"]["resources_config"]["cloud_security_posture_management_collection"], true);
+    }
+
+    // Elsewhere, a configuration that would create it plans to adopt it as it is.
+    let fresh = terraform(&sb)?.in_dir(TestDir::new("e2e_stackset_adopt")?);
+    fresh.write_main_tf(&body)?;
+    let out = fresh.run_ok(&["plan", "-input=false", "-no-color", "-out=adopt.tfplan"])?;
+    assert!(out.stdout.contains("already exists and will be adopted"), "{}", out.stdout);
+    let plan = fresh.run_ok(&["show", "-json", "adopt.tfplan"])?.json()?;
+    let after = plan["resource_changes"].as_array().into_iter().flatten().find(|c| c["address"] == "datadog_aws_org_stackset.org").map(|c| c["change"]["after"].clone()).unwrap_or_default();
+    assert_eq!(after["cloud_security_posture_management"], true, "{after}");
+    assert_eq!(after["tags"], json!({"owner": "platform"}), "{after}");
     Ok(())
 }

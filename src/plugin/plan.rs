@@ -1,6 +1,7 @@
 //! Plan rules every resource gets from its schema, applied before the resource's own
 //! `modify_plan`:
-//! - an attribute left out of configuration plans its default, if it has one;
+//! - an attribute left out of configuration plans its default, if it has one (a
+//!   default "on create" only where it has no prior value);
 //! - a computed attribute left out plans "known after apply" on create, and on an update
 //!   that changes something (unless it keeps its prior value by declaration);
 //! - write-only attributes never appear in a plan;
@@ -84,6 +85,8 @@ fn plan_attribute(a: &Attribute, prior: &Value, proposed: Value, config: &Value)
     }
     let value = if config.is_null() {
         match &a.default {
+            // A default that applies only where nothing exists yet.
+            Some(_) if a.use_state_for_unknown && !prior.is_null() => prior.clone(),
             Some(d) => d.clone(),
             // Terraform proposes null for a computed nested attribute left out of
             // configuration when its prior value holds non-computed parts (it infers
@@ -203,6 +206,17 @@ mod tests {
         let planned = plan_from_schema(&block(), &prior, proposed, &cfg);
         assert!(planned.semantically_equal(&prior), "{planned:?}");
         assert!(replace_paths(&block(), &prior, &planned).is_empty());
+    }
+
+    #[test]
+    fn a_default_on_create_never_overwrites_an_existing_value() {
+        let block = Block::new("", vec![Attribute::bool("cspm", "").default_on_create(Value::Bool(false))]);
+        let config = object([("cspm", Value::Null)]);
+        let created = plan_from_schema(&block, &Value::Null, config.clone(), &config);
+        assert_eq!(created.get_attr("cspm"), Some(&Value::Bool(false)));
+        let prior = object([("cspm", Value::Bool(true))]);
+        let kept = plan_from_schema(&block, &prior, object([("cspm", Value::Bool(true))]), &config);
+        assert_eq!(kept.get_attr("cspm"), Some(&Value::Bool(true)), "an imported choice stays");
     }
 
     #[test]

@@ -198,6 +198,15 @@ impl Attribute {
         self
     }
 
+    /// Optional and computed, planned as `value` only where nothing exists yet (on
+    /// create, or for an object that had no value): once the remote object exists, an
+    /// unconfigured value keeps what it holds, so a default never overwrites a choice
+    /// made elsewhere (by hand, or before an import).
+    #[must_use]
+    pub fn default_on_create(self, value: Value) -> Self {
+        self.default(value).use_state_for_unknown()
+    }
+
     /// Hidden in plan output.
     #[must_use]
     pub fn sensitive(mut self) -> Self {

@@ -399,6 +399,44 @@ fn planned_revisions(prior: &Value, expected: &BTreeSet<String>, redeployed: imp
     )
 }
 
+/// Settings AWS stores on the StackSet, which a configuration may leave out.
+const STORED_SETTINGS: &[&str] = &[
+    "description",
+    "datadog_site",
+    "iam_role_name",
+    "disable_metric_collection",
+    "disable_resource_collection",
+    "cloud_security_posture_management",
+    "auto_deployment",
+    "managed_execution",
+    "tags",
+];
+
+/// A create finds a Datadog StackSet of the same name (one made by hand, or by an
+/// interrupted apply) and adopts it: the plan shows the settings it already has
+/// wherever the configuration says nothing, so adopting never overwrites them.
+async fn plan_adoption(sets: &dyn StackSets, change: &mut PlanChange<'_>, planned: &Model, ctx: &CallCtx, diags: &mut Diagnostics) {
+    let existing = match sets.describe_stack_set(&planned.name, planned.call_as, &ctx.cancel).await {
+        Ok(s) if s.status != "DELETED" && s.parameters.contains_key("DatadogApiKey") => s,
+        // Not there (the usual case), or not Datadog's: create says what to do.
+        _ => return,
+    };
+    let mut found = planned.clone();
+    found.absorb_remote(&existing, &[]);
+    let found = found.to_value();
+    for name in STORED_SETTINGS {
+        if change.config.get_attr(name).is_none_or(Value::is_null) {
+            put(&mut change.planned, name, found.get_attr(name).cloned().unwrap_or(Value::Null));
+        }
+    }
+    diags.warning(
+        format!("StackSet {} already exists and will be adopted", planned.name),
+        "A Datadog StackSet of this name exists (made by hand, or by an interrupted apply). This apply takes it over: \
+         the settings the configuration writes are applied, and those it leaves out keep the StackSet's values. \
+         `terraform import` gives the same result without an apply.",
+    );
+}
+
 /// Whether every input of the registration digest is known in the plan.
 fn registration_inputs_known(planned: &Value) -> bool {
     ["template_url", "template_body", "datadog_site", "iam_role_name", "disable_metric_collection", "disable_resource_collection", "cloud_security_posture_management", "extra_parameters", "keys_revision"]
@@ -484,7 +522,7 @@ impl Resource for OrgStackSet {
         }
         let Ok(clients) = self.data.clients_if_known(diags) else { return };
         let Some(clients) = clients else { return };
-        if config.datadog_site.is_none() && change.config.get_attr("datadog_site").is_some_and(Value::is_null) {
+        if creating && config.datadog_site.is_none() && change.config.get_attr("datadog_site").is_some_and(Value::is_null) {
             put(&mut change.planned, "datadog_site", Value::String(clients.site.clone()));
         }
         let base = clients.aws_base().await;
@@ -498,6 +536,10 @@ impl Resource for OrgStackSet {
         let planned = Model::from_value(&change.planned);
         let sets = stack_sets_of(&clients, &planned).await;
         let organization = base.home().organization.clone();
+        if creating {
+            plan_adoption(sets.as_ref(), change, &planned, ctx, diags).await;
+        }
+        let planned = Model::from_value(&change.planned);
 
         match sets.organizations_access(planned.call_as, &ctx.cancel).await {
             Ok(TrustedAccess::Enabled) => {}

@@ -43,13 +43,14 @@ pub(super) fn schema() -> Schema {
         "auto_deployment",
         Nesting::Single,
         vec![
-            Attribute::bool("enabled", "Deploy to accounts that join a targeted OU later. Default `true`, as the guide says.").default(Value::Bool(true)),
-            Attribute::bool("retain_stacks_on_account_removal", "Keep an account's stack when it leaves the targeted OUs. Default `false`.")
-                .default(Value::Bool(false)),
+            Attribute::bool("enabled", "Deploy to accounts that join a targeted OU later. Default `true` on create, as the guide says.")
+                .default_on_create(Value::Bool(true)),
+            Attribute::bool("retain_stacks_on_account_removal", "Keep an account's stack when it leaves the targeted OUs. Default `false` on create.")
+                .default_on_create(Value::Bool(false)),
         ],
         "Automatic deployment to new accounts. Changes in place.",
     )
-    .default(default_auto_deployment());
+    .default_on_create(default_auto_deployment());
 
     let preferences = Attribute::nested(
         "operation_preferences",
@@ -83,7 +84,7 @@ pub(super) fn schema() -> Schema {
             Attribute::string("name", "StackSet name: letters, digits and hyphens, starting with a letter, at most 128. Changing it replaces the StackSet.")
                 .required()
                 .requires_replace(),
-            Attribute::string("description", "StackSet description.").optional(),
+            Attribute::string("description", "StackSet description. Left out, an existing description is kept.").optional().computed().use_state_for_unknown(),
             Attribute::string("template_url", "S3 URL of the template. Defaults to Datadog's organizations template v4.3.0 when `template_body` is not set.")
                 .optional()
                 .computed(),
@@ -100,16 +101,21 @@ pub(super) fn schema() -> Schema {
                 "Deployment targets: the root id (`r-…`) for the whole organization, or OU ids (`ou-…`), which include their child OUs.",
             )
             .required(),
-            Attribute::string("datadog_site", "Template parameter `DatadogSite`. Defaults to the provider's site.").optional().computed(),
-            Attribute::string("iam_role_name", "Template parameter `IAMRoleName`. Default `DatadogIntegrationRole`.").default(s("DatadogIntegrationRole")),
-            Attribute::bool("disable_metric_collection", "Template parameter `DisableMetricCollection` (for CCM or CSM-only use). Default `false`.")
-                .default(Value::Bool(false)),
-            Attribute::bool("disable_resource_collection", "Template parameter `DisableResourceCollection`. Default `false`.").default(Value::Bool(false)),
+            Attribute::string("datadog_site", "Template parameter `DatadogSite`. Defaults to the provider's site on create; left out later, the StackSet's is kept.")
+                .optional()
+                .computed()
+                .use_state_for_unknown(),
+            Attribute::string("iam_role_name", "Template parameter `IAMRoleName`. Default `DatadogIntegrationRole` on create.")
+                .default_on_create(s("DatadogIntegrationRole")),
+            Attribute::bool("disable_metric_collection", "Template parameter `DisableMetricCollection` (for CCM or CSM-only use). Default `false` on create.")
+                .default_on_create(Value::Bool(false)),
+            Attribute::bool("disable_resource_collection", "Template parameter `DisableResourceCollection`. Default `false` on create.")
+                .default_on_create(Value::Bool(false)),
             Attribute::bool(
                 "cloud_security_posture_management",
-                "Template parameter `CloudSecurityPostureManagement` (CSM Misconfigurations). Needs resource collection. Default `false`.",
+                "Template parameter `CloudSecurityPostureManagement` (CSM Misconfigurations). Needs resource collection. Default `false` on create.",
             )
-            .default(Value::Bool(false)),
+            .default_on_create(Value::Bool(false)),
             Attribute::typed("extra_parameters", Type::Map(Box::new(Type::String)), "Parameters a newer template adds, by name. May not repeat a typed parameter.")
                 .optional(),
             Attribute::string(
@@ -132,8 +138,8 @@ pub(super) fn schema() -> Schema {
             )
             .optional(),
             auto_deployment,
-            Attribute::bool("managed_execution", "Managed execution. Default `false` (the guide's \"Inactive\": one operation at a time).")
-                .default(Value::Bool(false)),
+            Attribute::bool("managed_execution", "Managed execution. Default `false` on create (the guide's \"Inactive\": one operation at a time).")
+                .default_on_create(Value::Bool(false)),
             preferences,
             Attribute::string("call_as", "`SELF` (management account) or `DELEGATED_ADMIN`. Default `SELF`. Changing it replaces the StackSet.")
                 .default(s("SELF"))
@@ -143,7 +149,10 @@ pub(super) fn schema() -> Schema {
                 "Activate trusted access between StackSets and Organizations on create when it is off. Default `false`: a plan with trusted access off fails and says what to do.",
             )
             .default(Value::Bool(false)),
-            Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, propagated to the stacks.").optional(),
+            Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, propagated to the stacks. Left out, existing tags are kept.")
+                .optional()
+                .computed()
+                .use_state_for_unknown(),
             Attribute::string("arn", "The StackSet ARN.").computed().use_state_for_unknown(),
             Attribute::string("stack_set_id", "The StackSet id.").computed().use_state_for_unknown(),
             Attribute::string("status", "ACTIVE or DELETED.").computed().use_state_for_unknown(),
