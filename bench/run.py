@@ -5,7 +5,8 @@ Every Terraform command runs the project's pinned Terraform (scripts/terraform).
 provider runs from a wrapper directory (SANDBOX_BIN_DIR) whose
 `terraform-provider-datadog` is a shell script exec'ing the real binary under
 `/usr/bin/time -v`, so each provider process leaves its CPU time and peak RSS in a file.
-Wall times are printed and compared, never asserted.
+Wall times are printed and compared, never asserted. Datadog request counts come
+from the fake's request log (`/_fake/requests`), added latency from its faults.
 """
 
 import argparse
@@ -163,11 +164,22 @@ class TfDir:
             raise RuntimeError(f"terraform {' '.join(args)} in {self.dir} failed (exit {rc})")
         usage = provider_usage(tdir)
         usage["rc"] = rc
+        usage["summary"] = outcome(outp)
         # Terraform (and everything it reaped: the provider processes too) minus the provider.
         usage["tf_cpu"] = max(0.0, ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime - usage["cpu"])
         log(f"{self.name}: {label} {wall:.2f}s wall, Terraform {usage['tf_cpu']:.2f}s CPU, provider {usage['cpu']:.2f}s CPU, "
             f"{usage['rss_kb'] / 1024:.1f} MB peak RSS over {usage['procs']} process(es)")
         return wall, usage
+
+
+def outcome(path):
+    """Terraform's closing line: `Plan: …`, `No changes. …`, `Apply complete! …` (or "")."""
+    found = ""
+    with open(path, errors="replace") as f:
+        for line in f:
+            if re.match(r"^(Plan: |No changes\.|Apply complete!|Destroy complete!)", line):
+                found = line.strip()
+    return found
 
 
 DEBUG_LOGS = False
@@ -180,8 +192,9 @@ def debug_plan(tf):
     log(f"{tf.name}: provider debug log of a plan in {path}")
 
 
-def http_json(method, url):
-    req = urllib.request.Request(url, method=method)
+def http_json(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
     with urllib.request.urlopen(req, timeout=60) as r:
         body = r.read()
     return json.loads(body) if body else None
@@ -198,23 +211,10 @@ def ratio(a, b):
 # --------------------------------------------------------------------------- benchmarks
 
 
-def bench_overhead(work, res, n=1000):
-    links = REQUIRED_PROVIDERS + f"""
-resource "datadog_aws_account_link" "a" {{
-  count          = {n}
-  aws_account_id = format("%012d", 100000000000 + count.index)
-}}
-"""
-    data = f"""
-resource "terraform_data" "a" {{
-  count = {n}
-  input = format("%012d", 100000000000 + count.index)
-}}
-"""
-    # A second baseline: terraform_data carrying an object shaped like a link's state
-    # (same attributes, sets as lists), to tell Terraform's cost per attribute apart
-    # from the cost of the plugin protocol.
-    sized = data.replace('  input = format("%012d", 100000000000 + count.index)\n', f"  input = merge(local.link_like, {{ aws_account_id = format(\"%012d\", 100000000000 + count.index) }})\n") + """
+# A terraform_data baseline can carry an object shaped like a link's state (same
+# attributes, sets as lists), to tell Terraform's cost per attribute apart from the
+# cost of the plugin protocol.
+LINK_LIKE_LOCALS = """
 locals {
   link_like = {
     account_tags = [], adopt_existing = true, aws_partition = "aws", aws_regions = null,
@@ -231,6 +231,47 @@ locals {
   }
 }
 """
+
+
+def account_ids(n):
+    """N distinct 12-digit AWS account ids (the ones the `count` configs format too)."""
+    return [f"{100000000000 + i:012d}" for i in range(n)]
+
+
+def account_ids_locals(ids):
+    return "\nlocals {\n  account_ids = [\n" + "".join(f'    "{i}",\n' for i in ids) + "  ]\n}\n"
+
+
+def terraform_data_config(n, link_shaped=False, ids=None):
+    """N `terraform_data` resources, the same-data baselines of the link benchmarks.
+
+    Each holds the account id the link of the same key has: `count` with formatted ids
+    (bench_overhead), or `for_each` over `ids` (bench_reads). With link_shaped, the id
+    sits in an object shaped like a link's state (LINK_LIKE_LOCALS).
+    """
+    if ids is None:
+        meta, key = f"count = {n}", 'format("%012d", 100000000000 + count.index)'
+    else:
+        meta, key = "for_each = toset(local.account_ids)", "each.key"
+    value = f"merge(local.link_like, {{ aws_account_id = {key} }})" if link_shaped else key
+    cfg = f'\nresource "terraform_data" "a" {{\n  {meta}\n  input = {value}\n}}\n'
+    if link_shaped:
+        cfg += LINK_LIKE_LOCALS
+    if ids is not None:
+        cfg += account_ids_locals(ids)
+    return cfg
+
+
+def bench_overhead(work, res, n=1000):
+    links = REQUIRED_PROVIDERS + f"""
+resource "datadog_aws_account_link" "a" {{
+  count          = {n}
+  aws_account_id = format("%012d", 100000000000 + count.index)
+}}
+"""
+    data = terraform_data_config(n)
+    # A second baseline: terraform_data carrying a link-shaped object.
+    sized = terraform_data_config(n, link_shaped=True)
     with Sandbox(work, "overhead", {"SANDBOX_AWS": "0"}) as sb:
         rows = {}
         for name, cfg in (("links", links), ("data", data), ("data_sized", sized)):
@@ -249,6 +290,107 @@ locals {
             r["destroy10"] = tf.run("destroy-p10", "destroy", "-auto-approve", "-parallelism=10")
             rows[name] = r
     res["overhead"] = {"n": n, "rows": rows}
+
+
+ACCOUNTS_PATH = "/api/v2/integration/aws/accounts"
+REQUEST_KINDS = ("listing", "get-by-id", "validate", "other")
+READS_GOAL_REQUESTS = 5
+READS_GOAL_RATIO = 1.3
+READS_LATENCY_MS = 100
+
+
+def request_kind(r):
+    """listing (GET of the accounts collection), get-by-id, validate (the key check) or other."""
+    method, path = (r.get("method") or "").upper(), r.get("path") or ""
+    if path == "/api/v1/validate":
+        return "validate"
+    if method == "GET" and path.rstrip("/") == ACCOUNTS_PATH:
+        return "listing"
+    rest = path[len(ACCOUNTS_PATH) + 1:] if path.startswith(ACCOUNTS_PATH + "/") else ""
+    if method == "GET" and rest and "/" not in rest:
+        return "get-by-id"
+    return "other"
+
+
+def fake_requests(admin):
+    """The fake's request log, counted by kind (and by method + path shape)."""
+    log_ = http_json("GET", admin + "/requests")
+    reqs = log_.get("requests", [])
+    kinds = collections.Counter(request_kind(r) for r in reqs)
+    shapes = collections.Counter(
+        f"{(r.get('method') or '').upper()} "
+        + (ACCOUNTS_PATH + "/{id}" if request_kind(r) == "get-by-id" else r.get("path") or "")
+        + ("?" + r["query"] if r.get("query") and request_kind(r) != "get-by-id" else "")
+        for r in reqs)
+    return {"total": len(reqs), "kinds": {k: kinds.get(k, 0) for k in REQUEST_KINDS},
+            "shapes": dict(sorted(shapes.items())), "discarded": log_.get("discarded", 0),
+            "faulted": sum(1 for r in reqs if r.get("fault")),
+            "errors": sum(1 for r in reqs if not isinstance(r.get("status"), int) or r["status"] >= 400)}
+
+
+def bench_reads(work, res, ns=(200, 1000), repeat=3):
+    """Datadog requests per refresh of N links, and the refresh plan with latency on
+    every Datadog request against N link-shaped `terraform_data` (no requests at all).
+
+    Per N, a fresh Datadog-only sandbox: apply N links (`for_each` over N account ids)
+    and the baselines; one plan with the request log cleared (the count); then a latency
+    fault on every request and `repeat` plans of each config, interleaved, medians kept;
+    last one plan of plain `terraform_data` over the same keys (Terraform's for_each cost).
+    """
+    out = res.setdefault("reads", {"ns": [], "repeat": repeat, "latency_ms": READS_LATENCY_MS, "rows": {}})
+    for n in ns:
+        ids = account_ids(n)
+        links = REQUIRED_PROVIDERS + """
+resource "datadog_aws_account_link" "a" {
+  for_each       = toset(local.account_ids)
+  aws_account_id = each.key
+}
+""" + account_ids_locals(ids)
+        data = terraform_data_config(n, link_shaped=True, ids=ids)
+        # Terraform's own cost of `for_each` over N keys, with one string per resource.
+        plain = terraform_data_config(n, ids=ids)
+        with Sandbox(work, f"reads-{n}", {"SANDBOX_AWS": "0"}) as sb:
+            admin = sb.env["SANDBOX_DATADOG_ADMIN_URL"]
+            lk = TfDir(work, f"reads{n}-links", sb, links)
+            dt = TfDir(work, f"reads{n}-data_sized", sb, data)
+            dp = TfDir(work, f"reads{n}-data_plain", sb, plain)
+            r = {"n": n}
+            r["apply"] = lk.run("apply-p50", "apply", "-auto-approve", "-parallelism=50", timeout=1800)
+            r["data_apply"] = dt.run("apply-p50", "apply", "-auto-approve", "-parallelism=50", timeout=1800)
+            r["plain_apply"] = dp.run("apply-p50", "apply", "-auto-approve", "-parallelism=50", timeout=1800)
+            r["accounts"] = len(http_json("GET", admin + "/accounts").get("accounts", []))
+
+            http_json("DELETE", admin + "/requests")
+            r["plan"] = lk.run("plan-refresh", "plan", "-refresh=true", "-detailed-exitcode")
+            r["requests"] = fake_requests(admin)
+            log(f"reads {n}: plan requests {r['requests']['total']}: {r['requests']['kinds']}")
+            if DEBUG_LOGS:
+                debug_plan(lk)
+
+            count = 1_000_000  # every request for the duration of the plans
+            http_json("DELETE", admin + "/faults")
+            http_json("POST", admin + "/faults", {"kind": "latency", "ms": READS_LATENCY_MS, "count": count})
+            r["slow_plans"], r["slow_requests"], r["data_plans"] = [], [], []
+            try:
+                for i in range(repeat):
+                    http_json("DELETE", admin + "/requests")
+                    r["slow_plans"].append(lk.run(f"plan-refresh-latency{i + 1}", "plan", "-refresh=true",
+                                                  "-detailed-exitcode"))
+                    r["slow_requests"].append(fake_requests(admin))
+                    r["data_plans"].append(dt.run(f"plan-refresh{i + 1}", "plan", "-refresh=true",
+                                                  "-detailed-exitcode"))
+                pending = http_json("GET", admin + "/faults").get("faults", [])
+                r["latency_applied"] = count - sum(f.get("remaining", 0) for f in pending)
+            finally:
+                http_json("DELETE", admin + "/faults")
+            r["slow_plan"] = statistics.median(w for w, _ in r["slow_plans"])
+            r["data_plan"] = statistics.median(w for w, _ in r["data_plans"])
+            r["plain_plan"] = dp.run("plan-refresh", "plan", "-refresh=true", "-detailed-exitcode")
+            log(f"reads {n}: plan with {READS_LATENCY_MS} ms per request, median {r['slow_plan']:.2f} s vs "
+                f"link-shaped terraform_data {r['data_plan']:.2f} s ({ratio(r['slow_plan'], r['data_plan'])}); "
+                f"latency applied to {r['latency_applied']} requests")
+        out["ns"].append(n)
+        out["rows"][n] = r
 
 
 def read_handshake(argv, env):
@@ -492,9 +634,37 @@ def report(res, path, total):
         row("5", "release binary, stripped (`strip = true` in the profile; `strip` again)",
             f"{z['stripped'] / 1e6:.2f} MB" if z["stripped"] else "n/a",
             f"{z['file'] / 1e6:.2f} MB as built", "", "(info)", "")
+    rd = res.get("reads")
+    if rd:
+        for n in rd["ns"]:
+            r = rd["rows"][n]
+            q = r["requests"]
+            k = q["kinds"]
+            row("6", f"Datadog requests in one `plan -refresh=true` of {n} links ({r['plan'][1]['procs']} provider "
+                "processes; fake's request log)",
+                f"{q['total']}: listing {k['listing']}, get-by-id {k['get-by-id']}, validate {k['validate']}, "
+                f"other {k['other']}", f"{n} links in state", "", f"≤ {READS_GOAL_REQUESTS}",
+                yes(q["total"] <= READS_GOAL_REQUESTS))
+            sw, dw = r["slow_plan"], r["data_plan"]
+            row("6", f"`plan -refresh=true`, {n} links with {rd['latency_ms']} ms injected per Datadog request vs {n} "
+                f"`terraform_data` holding a link-shaped object (median of {len(r['slow_plans'])})",
+                f"{sw:.2f} s", f"{dw:.2f} s", ratio(sw, dw), f"≤ {READS_GOAL_RATIO}x",
+                yes(dw and sw / dw <= READS_GOAL_RATIO))
+            lc, dc = reads_cpu(r)
+            row("6", f"CPU (Terraform + provider) of those plans, median, {n} links vs {n} link-shaped `terraform_data`",
+                f"{lc:.2f} s", f"{dc:.2f} s", ratio(lc, dc), "(info)", "")
+            pw = r["plan"][0]
+            row("6", f"`plan -refresh=true`, {n} links without injected latency (one plan) vs the same baseline",
+                f"{pw:.2f} s", f"{dw:.2f} s", ratio(pw, dw), "(info)", "")
+            if "plain_plan" in r:
+                row("6", f"`plan -refresh=true`, {n} plain `terraform_data` (one string each) over the same `for_each`"
+                    " keys: Terraform's own cost of the iteration (one plan)", f"{r['plain_plan'][0]:.2f} s", "", "",
+                    "(info)", "")
     L.append("")
     if o and "data_sized" in o["rows"]:
         L.extend(overhead_reading(o))
+    if rd:
+        L.extend(reads_reading(rd))
     if o:
         L.append("## 1. Plugin overhead, all commands\n")
         L.append("| config | command | wall | Terraform CPU | provider CPU | provider peak RSS | provider processes | exit |")
@@ -524,6 +694,8 @@ def report(res, path, total):
             L.append(f"| {k} | {v['median'] * 1000:.2f} ms | {v['p90'] * 1000:.2f} ms | {v['min'] * 1000:.2f} ms "
                      f"| {', '.join('`' + x.replace('|', chr(92) + '|') + '`' for x in v['lines'])} |")
         L.append("")
+    if rd:
+        L.extend(reads_detail(rd))
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
     print("\n".join(L))
@@ -550,19 +722,145 @@ def overhead_reading(o):
     ]
 
 
+def reads_cpu(r):
+    """Median CPU (Terraform + provider) of the links plans with latency and of the baseline's plans."""
+    return (statistics.median(u.get("tf_cpu", 0.0) + u["cpu"] for _, u in r["slow_plans"]),
+            statistics.median(u.get("tf_cpu", 0.0) + u["cpu"] for _, u in r["data_plans"]))
+
+
+def reads_reading(rd):
+    """What the request counts and the plans with latency say about target 6, in words."""
+    L = ["### Reading of target 6\n"]
+    for n in rd["ns"]:
+        r = rd["rows"][n]
+        q, k = r["requests"], r["requests"]["kinds"]
+        sw, dw, pw = r["slow_plan"], r["data_plan"], r["plan"][0]
+        slow = ", ".join(f"{w:.2f}" for w, _ in r["slow_plans"])
+        data = ", ".join(f"{w:.2f}" for w, _ in r["data_plans"])
+        per_plan = sorted({x["faulted"] for x in r["slow_requests"]})
+        pairs = ", ".join(ratio(a[0], b[0]) for a, b in zip(r["slow_plans"], r["data_plans"]))
+        met_q = q["total"] <= READS_GOAL_REQUESTS
+        met_r = bool(dw) and sw / dw <= READS_GOAL_RATIO
+        L.append(
+            f"N = {n}: the refresh plan made {q['total']} Datadog requests (listing {k['listing']}, get-by-id "
+            f"{k['get-by-id']}, validate {k['validate']}, other {k['other']}) over {r['plan'][1]['procs']} provider "
+            f"processes, against the goal of ≤ {READS_GOAL_REQUESTS}" + (" (met)" if met_q else " (missed)") + "."
+            f" With {rd['latency_ms']} ms injected on every Datadog request (the fake's latency fault, applied to "
+            f"{'/'.join(str(x) for x in per_plan)} requests per plan), the plan took {sw:.2f} s (median of {slow} s)"
+            f" against {dw:.2f} s (median of {data} s) for {n} `terraform_data` holding a link-shaped object:"
+            f" {ratio(sw, dw)}, goal ≤ {READS_GOAL_RATIO}x" + (" (met)" if met_r else " (missed)") + "; plan by plan"
+            f" (interleaved pairs) {pairs}. In CPU (Terraform + provider, medians) it was"
+            f" {ratio(*reads_cpu(r))}. Without latency the same plan took {pw:.2f} s ({ratio(pw, dw)}).\n")
+    for n in rd["ns"]:
+        r = rd["rows"][n]
+        plans = [r["plan"]] + r["slow_plans"]
+        changed = sorted({u.get("summary", "") for _, u in plans if u.get("rc") == 2})
+        if changed:
+            L.append(f"At N = {n} the links plans right after the apply were not empty ({'; '.join(changed)}), so"
+                     " their wall times include planning and rendering those updates, which the baseline plans"
+                     " (" + "; ".join(sorted({u.get("summary", "") for _, u in r["data_plans"]})) + ") do not.\n")
+    totals = {n: rd["rows"][n]["requests"]["total"] for n in rd["ns"]}
+    if len(rd["ns"]) > 1:
+        if len(set(totals.values())) == 1:
+            L.append(f"The count was the same at every N ({next(iter(totals.values()))}).")
+        else:
+            L.append("The count changed with N: " + ", ".join(f"{v} at N = {n}" for n, v in totals.items()) + ".")
+        L.append("")
+    for n in rd["ns"]:
+        r = rd["rows"][n]
+        extra = r["slow_plan"] - r["plan"][0]
+        k = max(x["faulted"] for x in r["slow_requests"])
+        walls = [w for w, _ in r["data_plans"]]
+        L.append(f"At N = {n}, {k} requests × {rd['latency_ms']} ms add at most {k * rd['latency_ms'] / 1000:.2f} s to a"
+                 f" plan (if made one after another); the median plan with latency was {extra:+.2f} s from the one plan"
+                 f" without, while the baseline's own {len(walls)} plans spread over {max(walls) - min(walls):.2f} s.")
+        if "plain_plan" in r:
+            pw_, pu = r["plain_plan"]
+            pc, dc = pu.get("tf_cpu", 0.0), reads_cpu(r)[1]
+            L.append(f"Plain `terraform_data` over the same {n} `for_each` keys (one string each) planned in"
+                     f" {pw_:.2f} s wall, {pc:.2f} s CPU, against {dc:.2f} s CPU for the link-shaped baseline: Terraform"
+                     f" iterating `for_each` alone is {pc / dc if dc else 0:.0%} of the baseline's CPU at this N, before"
+                     " any attribute or provider work.")
+        L.append("")
+    return L
+
+
+def reads_detail(rd):
+    L = [f"## 6. Datadog requests per refresh and plans with {rd['latency_ms']} ms per request\n",
+         "Each N in its own Datadog-only sandbox; links are `for_each` over N account ids with only "
+         "`aws_account_id` set; the baseline (`data_sized`) is N `terraform_data` (same ids) holding a link-shaped "
+         "object; `data_plain` holds just the id, to show what the `for_each` iteration itself costs Terraform. "
+         "`requests` are the fake's request log for that command (cleared before it); `latency` plans ran with a "
+         f"{rd['latency_ms']} ms latency fault on every Datadog request, interleaved with the baseline plans.\n",
+         "| N | config | command | wall | Terraform CPU | provider CPU | provider peak RSS | provider processes "
+         "| exit | Terraform's summary | Datadog requests |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def line(n, name, label, wu, q=None):
+        w, u = wu
+        tfc = f"{u['tf_cpu']:.2f} s" if "tf_cpu" in u else "n/a"
+        qs = ""
+        if q:
+            qs = f"{q['total']} (" + ", ".join(f"{k} {v}" for k, v in q["kinds"].items() if v) + ")"
+            if q["faulted"]:
+                qs += f", {q['faulted']} with latency"
+            if q["errors"]:
+                qs += f", {q['errors']} errors"
+            if q["discarded"]:
+                qs += f", {q['discarded']} discarded"
+        L.append(f"| {n} | {name} | {label} | {w:.2f} s | {tfc} | {u['cpu']:.2f} s | {mb(u['rss_kb'])} "
+                 f"| {u['procs']} | {u.get('rc', '')} | {u.get('summary', '')} | {qs} |")
+
+    for n in rd["ns"]:
+        r = rd["rows"][n]
+        line(n, "links", "apply -parallelism=50", r["apply"])
+        line(n, "data_sized", "apply -parallelism=50", r["data_apply"])
+        if "plain_apply" in r:
+            line(n, "data_plain", "apply -parallelism=50", r["plain_apply"])
+        line(n, "links", "plan -refresh=true", r["plan"], r["requests"])
+        for i, (wu, q) in enumerate(zip(r["slow_plans"], r["slow_requests"])):
+            line(n, "links", f"plan -refresh=true, latency ({i + 1})", wu, q)
+        for i, wu in enumerate(r["data_plans"]):
+            line(n, "data_sized", f"plan -refresh=true ({i + 1})", wu)
+        if "plain_plan" in r:
+            line(n, "data_plain", "plan -refresh=true", r["plain_plan"])
+    L.append("")
+    L.append("Requests of the plan without latency, by method and path (ids as `{id}`):\n")
+    L.append("| N | request | count |")
+    L.append("|---|---|---|")
+    for n in rd["ns"]:
+        for k, v in rd["rows"][n]["requests"]["shapes"].items():
+            L.append(f"| {n} | `{k}` | {v} |")
+    L.append("")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="overhead,startup,scale,size")
+    ap.add_argument("--only", default="overhead,startup,scale,size,reads")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "RESULTS.md"))
     ap.add_argument("--links", type=int, default=1000, help="resources in the overhead benchmark")
     ap.add_argument("--ous", type=int, default=50, help="OUs in the scale benchmark")
     ap.add_argument("--per-ou", type=int, default=100, help="accounts per OU in the scale benchmark")
+    ap.add_argument("--reads-n", default="200,1000",
+                    help="comma-separated link counts of the reads benchmark (e.g. 50 for a quick check)")
+    ap.add_argument("--reads-repeat", type=int, default=3,
+                    help="plans per config with latency in the reads benchmark (the median is reported)")
     ap.add_argument("--debug-logs", action="store_true",
                     help="also run an unmeasured plan with TF_LOG_PROVIDER=DEBUG (log kept with BENCH_KEEP=1)")
     args = ap.parse_args()
     global DEBUG_LOGS
     DEBUG_LOGS = args.debug_logs
     only = set(args.only.split(","))
+    unknown = only - {"overhead", "startup", "scale", "size", "reads"}
+    if unknown:
+        sys.exit(f"bench: unknown --only section(s): {', '.join(sorted(unknown))}")
+    try:
+        reads_n = [int(x) for x in args.reads_n.split(",") if x.strip()]
+    except ValueError:
+        sys.exit(f"bench: --reads-n wants comma-separated integers, got {args.reads_n!r}")
+    if not reads_n or min(reads_n) < 1 or args.reads_repeat < 1:
+        sys.exit("bench: --reads-n and --reads-repeat must be at least 1")
     for p in (PROVIDER, FAKE):
         if not os.access(p, os.X_OK):
             sys.exit(f"bench: {p} missing; run: cargo build --release --workspace --bins")
@@ -579,6 +877,8 @@ def main():
             bench_startup(work, res)
         if "overhead" in only:
             bench_overhead(work, res, args.links)
+        if "reads" in only:
+            bench_reads(work, res, reads_n, args.reads_repeat)
         if "scale" in only:
             bench_scale(work, res, args.ous, args.per_ou)
     finally:
