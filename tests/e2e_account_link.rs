@@ -380,6 +380,8 @@ fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> a
         .cloned()
         .collect();
     assert!(writes.is_empty(), "the import wrote to Datadog: {writes:?}");
+    let state = tf.test_dir().read_file("terraform.tfstate")?;
+    assert!(!state.contains(sb.api_key()) && !state.contains(sb.app_key()), "a key is in the state");
     let strip = |accounts: Vec<Value>| -> Vec<Value> { accounts.into_iter().map(|mut a| { a["attributes"]["modified_at"] = Value::Null; a }).collect() };
     assert_eq!(strip(datadog_accounts(&sb)?), strip(before), "hand-made settings changed");
 

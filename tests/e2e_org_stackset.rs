@@ -53,6 +53,15 @@ fn quickstart(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
     config_links(sb, targets, extra, "")
 }
 
+/// The state holds no Datadog key and no AWS secret.
+fn assert_no_secret_in_state(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<()> {
+    let state = tf.test_dir().read_file("terraform.tfstate")?;
+    for secret in [sb.api_key(), sb.app_key(), sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or("unset")] {
+        assert!(!state.contains(secret), "a secret is in the state");
+    }
+    Ok(())
+}
+
 /// Resource changes of one address prefix, e.g. the links.
 fn changes_of(plan: &Value, prefix: &str) -> Vec<(String, Vec<String>)> {
     planned_changes(plan).into_iter().filter(|(a, _)| a.starts_with(prefix)).collect()
@@ -594,6 +603,7 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
     let set = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
     assert_eq!(set["administration_region"], "eu-west-1");
     assert!(elsewhere.plan_is_empty()?);
+    assert_no_secret_in_state(&sb, &elsewhere)?;
     assert_eq!(datadog_accounts(&sb)?.len(), 3, "the moved StackSet registers every account once");
     elsewhere.destroy()?;
     assert!(datadog_accounts(&sb)?.is_empty());
@@ -655,6 +665,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     assert_eq!(values["description"], "made by hand");
     assert_eq!(values["tags"], json!({"owner": "platform"}));
     assert_eq!(values["auto_deployment"]["retain_stacks_on_account_removal"], true);
+    assert_no_secret_in_state(&sb, &tf)?;
     for a in datadog_accounts(&sb)? {
         assert_eq!(a["attributes"]["metrics_config"]["enabled"], false, "{}", a["attributes"]);
         assert_eq!(a["attributes"]["resources_config"]["cloud_security_posture_management_collection"], true);
