@@ -80,7 +80,11 @@ fuzz:
 # Reliability campaign: randomized faults and kills, one sandbox per seed.
 #   make soak            200 seeds      make soak SEEDS=N      make soak SEED=S (replay one)
 #   SOAK_JOBS=2 runs two seeds at a time (each has its own sandbox).
+#   TOFU=1 runs it with the pinned OpenTofu (scripts/tofu) instead of Terraform.
 .PHONY: soak
 soak: venv
 	$(CARGO) build --workspace --bins --tests
-	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" CARGO="$(CARGO)" scripts/nextest run --profile soak --test e2e_soak --no-capture
+	$(if $(TOFU),scripts/tofu version >/dev/null)
+	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" CARGO="$(CARGO)" \
+	  TESTKIT_CLI="$(if $(TOFU),tofu,terraform)" \
+	  scripts/nextest run --profile soak --test e2e_soak --no-capture

@@ -5,8 +5,11 @@
 //! * [`Terraform`] runs Terraform through `scripts/terraform` — the project's
 //!   pinned build ([`Terraform::pinned`], 1.15.5) or the oldest version the
 //!   provider supports ([`Terraform::oldest`], 1.6.6), both installed from the
-//!   repository's files, never taken from `PATH` — in a per-test working
-//!   directory ([`TestDir`]) with the sandbox's environment.
+//!   repository's files, never taken from `PATH` — or OpenTofu through
+//!   `scripts/tofu` ([`Terraform::tofu`], built from source on first use), in a
+//!   per-test working directory ([`TestDir`]) with the sandbox's environment.
+//! * [`Mirror`] runs `scripts/install` into a temporary filesystem mirror
+//!   (laid out for both registries) for tests of `terraform init` / `tofu init`.
 //! * [`FakeDatadog`] is a tiny HTTP client for the fake's `/_fake/*` control
 //!   API and for raw Datadog API calls with the sandbox keys (to make drift).
 //!
@@ -35,11 +38,13 @@
 //! Environment knobs: `TESTKIT_KEEP=1` keeps sandbox and working directories
 //! (their paths are printed); `TESTKIT_TMPDIR` sets the temporary root;
 //! `TESTKIT_TF_TIMEOUT_SECS` changes the per-command Terraform timeout
-//! (default 300); `SANDBOX_BIN_DIR` overrides where the built binaries are.
+//! (default 300); `SANDBOX_BIN_DIR` overrides where the built binaries are;
+//! `TESTKIT_CLI=tofu` makes [`Terraform::pinned`] run OpenTofu (`make soak TOFU=1`).
 
 #![warn(missing_docs)]
 
 mod http;
+mod mirror;
 mod paths;
 mod process;
 mod sandbox;
@@ -47,6 +52,7 @@ pub mod signal;
 mod terraform;
 
 pub use http::{fake_datadog_admin, FakeDatadog, HttpResponse};
+pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};
 pub use process::Output;
 pub use sandbox::{parse_env_file, Sandbox};
@@ -57,6 +63,11 @@ pub const PROVIDER_SOURCE: &str = "orgsync/datadog";
 
 /// The fully qualified provider address Terraform uses (and `dev_overrides` names).
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/orgsync/datadog";
+
+/// The fully qualified provider address OpenTofu uses for the same `source`
+/// (its default registry is `registry.opentofu.org`); the sandbox's
+/// `dev_overrides` and `scripts/install`'s mirror name it too.
+pub const OPENTOFU_PROVIDER_ADDRESS: &str = "registry.opentofu.org/orgsync/datadog";
 
 /// Expands to the path of the enclosing function, e.g.
 /// `e2e::account_link_roundtrip` — handy as a [`TestDir`] name when the test

@@ -131,10 +131,11 @@ pub(crate) fn tail(text: &str, max_lines: usize, max_chars: usize) -> (String, b
 
 /// Whether an inherited variable must not leak into the commands we run:
 /// anything that could point Terraform or the provider at real services or
-/// change Terraform's behaviour behind the test's back. `TF_LOG*` stays, so
+/// change Terraform's (or OpenTofu's, `TOFU_*`) behaviour behind the test's back. `TF_LOG*` stays, so
 /// tests can be debugged with `TF_LOG=debug cargo nextest run ...`.
 pub(crate) fn is_scrubbed(key: &str) -> bool {
     (key.starts_with("TF_") && !key.starts_with("TF_LOG"))
+        || key.starts_with("TOFU_")
         || key.starts_with("DD_")
         || key.starts_with("DATADOG_")
         || key.starts_with("AWS_")
@@ -323,6 +324,7 @@ mod tests {
         assert!(is_scrubbed("DD_API_KEY"));
         assert!(is_scrubbed("TF_CLI_CONFIG_FILE"));
         assert!(is_scrubbed("AWS_PROFILE"));
+        assert!(is_scrubbed("TOFU_CPU_PROFILE"));
         assert!(!is_scrubbed("TF_LOG"));
         assert!(!is_scrubbed("PATH"));
     }

