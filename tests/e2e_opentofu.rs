@@ -146,6 +146,18 @@ fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
+/// Active member accounts as the emulator has them now (accounts added since start included).
+fn member_accounts_now(sb: &Sandbox) -> anyhow::Result<BTreeSet<String>> {
+    let org = emulator_call(sb, "GET", "organization", None)?;
+    Ok(org["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["status"] == "ACTIVE" && a["management"] != true)
+        .filter_map(|a| a["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
 fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
     state.pointer("/values/root_module/resources")?.as_array()?.iter().find(|r| r["address"] == address)
 }
@@ -319,7 +331,26 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after the account joined is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == members.len() + 1);
+    let members = member_accounts_now(&sb)?;
+    ensure!(members.contains(&new_id) && datadog_accounts(&sb)?.len() == members.len());
+
+    // examples/import adopts it all elsewhere: OpenTofu generates the StackSet's
+    // configuration (from the imported state; it has no GenerateResourceConfig), the
+    // links are imported by account id, nothing is created, the next plan is empty.
+    let adopter = from_mirror(tofu(&sb)?, &mirror).in_dir(TestDir::new("e2e_opentofu_import_example")?);
+    copy_example("import", adopter.dir())?;
+    let ids: Vec<String> = members.iter().map(|id| format!("\"{id}\"")).collect();
+    adopter.write_file("terraform.tfvars", &format!("account_ids = [{}]\n", ids.join(", ")))?;
+    adopter.init()?;
+    let out = adopter.run_ok(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"])?;
+    let expected = format!("Plan: {} to import, 0 to add, 0 to change, 0 to destroy.", 1 + members.len());
+    ensure!(out.stdout.contains(&expected), "expected {expected:?}:\n{}", out.describe());
+    let generated = adopter.test_dir().read_file("generated.tf")?;
+    ensure!(generated.contains("resource \"datadog_aws_org_stackset\" \"org\""), "generated.tf:\n{generated}");
+    adopter.apply()?;
+    ensure!(adopter.plan_is_empty()?, "the plan after importing with OpenTofu's generated configuration is not empty:\n{generated}");
+    ensure!(calls(&sb, "CreateStackSet")?.len() == 1, "the StackSet must not be created again");
+    ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
 
     tf.destroy()?;
     let left = tf.run_ok(&["state", "list"])?.stdout;
@@ -398,6 +429,25 @@ fn e2e_opentofu_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
         ensure!(!artefacts.contains(secret), "{name} leaked into OpenTofu's output, plan, state or TRACE log");
     }
     ensure!(datadog_accounts(&sb)?.is_empty(), "destroy left accounts in Datadog");
+    Ok(())
+}
+
+/// A provider argument known only after apply (the API URL, from another resource):
+/// OpenTofu offers providers no deferral, and the plan still goes through; apply
+/// configures the provider for real and the next plan is empty.
+#[test]
+fn e2e_opentofu_provider_configuration_unknown_at_plan() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let tf = tofu(&sb)?;
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nresource \"terraform_data\" \"url\" {{\n  input = \"{}\"\n}}\n\nprovider \"datadog\" {{\n  api_url = terraform_data.url.output\n}}\n\nresource \"datadog_aws_account_link\" \"a\" {{\n  aws_account_id = \"{ACCOUNT_A}\"\n}}\n",
+        sb.datadog_url()
+    ))?;
+    let plan = tf.plan_json()?;
+    ensure!(planned_changes(&plan).len() == 2, "{:?}", planned_changes(&plan));
+    tf.apply()?;
+    ensure!(tf.plan_is_empty()?, "the plan after apply is not empty");
+    ensure!(datadog_accounts(&sb)?.len() == 1);
     Ok(())
 }
 

@@ -125,7 +125,17 @@ impl Terraform {
     pub fn pinned(sandbox: &Sandbox) -> anyhow::Result<Terraform> {
         match env::var("TESTKIT_CLI").unwrap_or_default().as_str() {
             "" | "terraform" => Terraform::build(sandbox, Shim::Pinned),
-            "tofu" | "opentofu" => Terraform::build(sandbox, Shim::Tofu),
+            "tofu" | "opentofu" => {
+                let tf = Terraform::build(sandbox, Shim::Tofu)?;
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    eprintln!(
+                        "testkit: TESTKIT_CLI=tofu: Terraform::pinned runs {} (scripts/tofu)",
+                        tf.describe()
+                    )
+                });
+                Ok(tf)
+            }
             other => Err(anyhow!(
                 "TESTKIT_CLI={other:?} is not one of terraform, tofu"
             )),
