@@ -72,6 +72,10 @@ class RequestCtx:
     region: str
 
 
+# AWS's cap on OUs in one instance operation (CreateStackInstances, DeleteStackInstances).
+MAX_OUS_PER_OPERATION = 50
+
+
 def _not_found(name: str) -> ApiError:
     return ApiError("StackSetNotFoundException", f"StackSet {name} not found")
 
@@ -170,6 +174,19 @@ class StackSets:
         refuses a typo synchronously instead of failing the operation."""
         check_regions(p.get("Regions"))
         check_regions((p.get("OperationPreferences") or {}).get("RegionOrder"))
+
+    @staticmethod
+    def _check_ou_count(action: str, p: dict) -> None:
+        """AWS takes at most 50 OUs in one CreateStackInstances or
+        DeleteStackInstances (documented in both actions' API reference; the
+        exact error is not, so the code and wording here are our approximation)."""
+        ous = (p.get("DeploymentTargets") or {}).get("OrganizationalUnitIds") or []
+        if len(ous) > MAX_OUS_PER_OPERATION:
+            raise validation_error(
+                f"The maximum number of organizational units (OUs) supported by a {action} operation is "
+                f"{MAX_OUS_PER_OPERATION}; {len(ous)} were given. Split the operation into calls of at most "
+                f"{MAX_OUS_PER_OPERATION} OUs each."
+            )
 
     def _require_trusted_access(self, ss_model: str) -> None:
         if ss_model == SERVICE_MANAGED and not self.ctx.org.trusted_access():
@@ -519,6 +536,7 @@ class StackSets:
     def _CreateStackInstances(self, p: dict, rctx: RequestCtx) -> dict:
         ss = self._get(p, rctx)
         self._check_regions(p)
+        self._check_ou_count("CreateStackInstances", p)
         self._fault_in_progress(ss)
         op_id, fp, existing = self._idempotent(ss, "CreateStackInstances", p)
         if existing:
@@ -559,6 +577,7 @@ class StackSets:
     def _DeleteStackInstances(self, p: dict, rctx: RequestCtx) -> dict:
         ss = self._get(p, rctx)
         self._check_regions(p)
+        self._check_ou_count("DeleteStackInstances", p)
         self._fault_in_progress(ss)
         op_id, fp, existing = self._idempotent(ss, "DeleteStackInstances", p)
         if existing:
