@@ -682,3 +682,55 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     assert_eq!(after["tags"], json!({"owner": "platform"}), "{after}");
     Ok(())
 }
+
+/// A StackSet over 60 OUs, more than AWS takes in one instance operation: create,
+/// drift repaired, 15 OUs removed, destroy, each in batches of at most 50 OUs that
+/// the emulator (which refuses more, as AWS does) accepts.
+#[test]
+fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> anyhow::Result<()> {
+    let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.05")])?;
+    let mut ous = Vec::new();
+    let mut accounts = Vec::new();
+    for i in 0..60 {
+        let ou = emulator_call(&sb, "POST", "ous", Some(json!({"name": format!("team-{i:02}")})))?;
+        let ou_id = ou["id"].as_str().unwrap_or_default().to_owned();
+        let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": format!("team-{i:02}-prod"), "ou_id": ou_id})))?;
+        accounts.push(added["id"].as_str().unwrap_or_default().to_owned());
+        ous.push(ou_id);
+    }
+    let set_only = |ous: &[String]| {
+        let quoted: Vec<String> = ous.iter().map(|o| format!("\"{o}\"")).collect();
+        format!(
+            "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [{}]\n}}\n",
+            quoted.join(", ")
+        )
+    };
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&set_only(&ous))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let covered = account_ids(&tf.state_json()?);
+    assert!(accounts.iter().all(|a| covered.contains(a)), "every OU's account is covered");
+
+    let victim = &accounts[55];
+    emulator_call(&sb, "DELETE", &format!("stacksets/{SET}/instances/{victim}/us-east-1"), None)?;
+    assert_eq!(planned_changes(&tf.plan_json()?), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "the repair over 60 OUs did not converge");
+
+    tf.write_main_tf(&set_only(&ous[..45]))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    let covered = account_ids(&tf.state_json()?);
+    assert!(accounts[45..].iter().all(|a| !covered.contains(a)), "the removed OUs' accounts are no longer covered");
+    tf.destroy()?;
+    assert!(datadog_accounts(&sb)?.is_empty());
+
+    let creates = calls(&sb, "CreateStackInstances")?;
+    let deletes = calls(&sb, "DeleteStackInstances")?;
+    assert!(creates.len() >= 3, "create and repair each need two batches: {creates:?}");
+    for call in creates.iter().chain(&deletes) {
+        assert!(call["error"].is_null(), "an instance operation was refused: {call}");
+    }
+    Ok(())
+}

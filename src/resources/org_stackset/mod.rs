@@ -110,6 +110,45 @@ async fn run(
     }
 }
 
+/// AWS takes at most this many OUs in one CreateStackInstances or DeleteStackInstances.
+const MAX_OUS_PER_OPERATION: usize = 50;
+
+/// Which instance operation.
+#[derive(Clone, Copy)]
+enum Instances {
+    Create,
+    Delete,
+}
+
+/// Creates or deletes instances over any number of OUs: one operation per batch of
+/// at most 50 OUs, one after the other. Each batch has its own deterministic id, so
+/// a re-run joins an interrupted batch like any other operation.
+async fn run_instances(
+    aws: &dyn StackSets,
+    m: &Model,
+    kind: Instances,
+    targets: &InstanceTargets,
+    what: &str,
+    budget: Budget,
+    ctx: &CallCtx,
+) -> Result<(), OperationError> {
+    let batches: Vec<InstanceTargets> = targets
+        .organizational_unit_ids
+        .chunks(MAX_OUS_PER_OPERATION)
+        .map(|ous| InstanceTargets { organizational_unit_ids: ous.to_vec(), ..targets.clone() })
+        .collect();
+    let count = batches.len();
+    for (n, batch) in batches.iter().enumerate() {
+        let what = if count > 1 { format!("{what} (OU batch {} of {count})", n + 1) } else { what.to_owned() };
+        let op = match kind {
+            Instances::Create => OpKind::CreateInstances(batch),
+            Instances::Delete => OpKind::DeleteInstances(batch),
+        };
+        run(aws, m, op, &what, budget, ctx).await?;
+    }
+    Ok(())
+}
+
 /// Starts (or joins) one operation and waits for it.
 async fn run_once(
     aws: &dyn StackSets,
@@ -285,19 +324,19 @@ impl OrgStackSet {
                 let mut ous = p.organizational_unit_ids.clone();
                 ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()));
                 let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: stale_regions.into_iter().collect(), only_accounts: vec![] };
-                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances in other regions", budget, ctx).await?;
+                run_instances(sets, m, Instances::Delete, &t, "deleting stack instances in other regions", budget, ctx).await?;
             }
             let removed: BTreeSet<String> = p.organizational_unit_ids.difference(&m.organizational_unit_ids).cloned().collect();
             if !removed.is_empty() {
                 let t = targets(&removed, vec![]);
-                run(sets, m, OpKind::DeleteInstances(&t), "deleting stack instances of removed OUs", budget, ctx).await?;
+                run_instances(sets, m, Instances::Delete, &t, "deleting stack instances of removed OUs", budget, ctx).await?;
             }
             added.retain(|ou| !p.organizational_unit_ids.contains(ou));
         }
         // New targets are deployed whole, so AWS records them for auto-deployment.
         if !added.is_empty() {
             let t = targets(&added, vec![]);
-            run(sets, m, OpKind::CreateInstances(&t), "creating stack instances", budget, ctx).await?;
+            run_instances(sets, m, Instances::Create, &t, "creating stack instances", budget, ctx).await?;
         }
         let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
         let healthy = healthy_accounts(&instances, Some(&region));
@@ -307,7 +346,7 @@ impl OrgStackSet {
         if !missing.is_empty() {
             tracing::info!(stack_set = %m.name, "{} of {} accounts need a stack instance", missing.len(), expected.len());
             let t = targets(&m.organizational_unit_ids, missing);
-            run(sets, m, OpKind::CreateInstances(&t), "deploying stack instances to the accounts that lack one", budget, ctx).await?;
+            run_instances(sets, m, Instances::Create, &t, "deploying stack instances to the accounts that lack one", budget, ctx).await?;
         }
         Ok(())
     }
@@ -766,7 +805,7 @@ impl Resource for OrgStackSet {
             ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()).filter(|o| !o.is_empty()));
             let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
             let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect(), only_accounts: vec![] };
-            if let Err(e) = run(sets, &m, OpKind::DeleteInstances(&t), "deleting every stack instance", budget, ctx).await {
+            if let Err(e) = run_instances(sets, &m, Instances::Delete, &t, "deleting every stack instance", budget, ctx).await {
                 return diags.error(summary("deleting stack instances of", &m), e.to_string());
             }
         }
