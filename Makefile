@@ -18,7 +18,7 @@ CARGO ?= cargo
 KEEP ?=
 PROFILE ?= release
 
-.PHONY: help venv build test demo install sandbox-up sandbox-down sandbox-status clean distclean
+.PHONY: help venv tofu build test demo install sandbox-up sandbox-down sandbox-status clean distclean
 
 help:
 	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -26,13 +26,19 @@ help:
 venv:
 	scripts/venv
 
+# The pinned OpenTofu, built from the Go module proxy into the tool cache on first use.
+tofu:
+	TF_CLI_CONFIG_FILE=/dev/null scripts/tofu version >/dev/null
+
 build:
 	$(CARGO) build --workspace --bins
 
 # One build of every binary and test target, then the test run itself (the
 # end-to-end tests expect target/debug/{fake-datadog,terraform-provider-datadog})
 # with the pinned cargo-nextest, which scripts/nextest installs on first use.
-test: venv
+# The pinned OpenTofu is built first when missing (scripts/tofu; minutes, once per
+# machine), so that no end-to-end test's time-out covers that build.
+test: venv tofu
 	$(CARGO) build --workspace --bins --tests
 	.venv/bin/python -m unittest discover -s emulators/aws -q
 	CARGO="$(CARGO)" scripts/nextest run --workspace
@@ -82,9 +88,8 @@ fuzz:
 #   SOAK_JOBS=2 runs two seeds at a time (each has its own sandbox).
 #   TOFU=1 runs it with the pinned OpenTofu (scripts/tofu) instead of Terraform.
 .PHONY: soak
-soak: venv
+soak: venv $(if $(TOFU),tofu)
 	$(CARGO) build --workspace --bins --tests
-	$(if $(TOFU),scripts/tofu version >/dev/null)
 	SOAK_SEEDS="$(or $(SEEDS),200)" SOAK_SEED="$(SEED)" CARGO="$(CARGO)" \
 	  TESTKIT_CLI="$(if $(TOFU),tofu,terraform)" \
 	  scripts/nextest run --profile soak --test e2e_soak --no-capture
