@@ -1,11 +1,16 @@
 //! `datadog_aws_org_stackset`: Datadog's service-managed StackSet over an AWS
 //! Organization, and its stack instances.
 //!
-//! Owns one StackSet (id = its name) and its instances in one region. Import by
-//! `NAME` or `NAME,DELEGATED_ADMIN`. The plan reads Organizations to know, before
-//! anything is created, which accounts will be covered (`account_ids`), so account
-//! links can `for_each` over it in the same apply; refresh compares that with the
-//! healthy instances, so a missing, failed or outdated instance shows as drift.
+//! Owns one StackSet (id = its name) and its instances in one region. The StackSet
+//! lives in its administration region (recorded from its ARN): every call about it
+//! goes there, whatever region a run's AWS configuration names. Import by `NAME`,
+//! `NAME,CALL_AS` or `NAME,CALL_AS,REGION`. The plan reads Organizations to know,
+//! before anything is created, which accounts will be covered (`account_ids`, and
+//! `account_revisions`, whose value per account changes only when that account's
+//! stack rewrites its Datadog registration), so account links can `for_each` over it
+//! in the same apply and re-send only where a stack ran; refresh compares that with
+//! the healthy instances, so a missing, failed or outdated instance shows as drift.
+//! Instance operations run in batches of at most 50 OUs, AWS's cap.
 
 mod model;
 mod operations;
