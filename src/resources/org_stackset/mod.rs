@@ -28,7 +28,7 @@ use crate::clients::secret::Secret;
 use crate::plugin::{ApplyRequest, AttrPath, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
-use model::{region_of_arn, registration_digest, revision_after_update, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
+use model::{registration_digest, revision_after_update, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
 use operations::{plan_start, wait, Budget, OperationError, Start};
 use schema::DEFAULT_TEMPLATE_URL;
 
@@ -403,8 +403,7 @@ impl OrgStackSet {
 /// The StackSet calls for `m`, in its administration region (the configured region
 /// while it does not exist yet).
 async fn stack_sets_of(clients: &Clients, m: &Model) -> Arc<dyn StackSets> {
-    let home = m.administration_region.clone().or_else(|| m.arn.as_deref().and_then(region_of_arn));
-    clients.aws_in(home.as_deref()).await.stack_sets
+    clients.aws_in(m.home_region().as_deref()).await.stack_sets
 }
 
 /// After an apply, the revisions the plan promised: its keys, its known values, and
@@ -504,7 +503,7 @@ impl OrgStackSet {
     /// run's AWS region is another one. Only an explicit provider `aws { region }`
     /// that differs moves it, by replacement.
     fn plan_administration_region(&self, clients: &Clients, prior: &Model, configured: Option<&str>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
-        let Some(home) = prior.administration_region.clone().or_else(|| prior.arn.as_deref().and_then(region_of_arn)) else { return };
+        let Some(home) = prior.home_region() else { return };
         put(&mut change.planned, "administration_region", Value::String(home.clone()));
         match clients.aws_settings.region.as_deref() {
             Some(wanted) if wanted != home => {

@@ -174,6 +174,12 @@ impl Model {
         ])
     }
 
+    /// Where the StackSet lives: its recorded administration region, or for a state
+    /// written before that was recorded, the region its ARN names.
+    pub(super) fn home_region(&self) -> Option<String> {
+        self.administration_region.clone().or_else(|| self.arn.as_deref().and_then(region_of_arn))
+    }
+
     /// The one region, when known.
     pub(super) fn region_name(&self) -> Option<String> {
         self.region.unwrap_dynamic().as_str().map(str::to_owned)
