@@ -734,3 +734,44 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     }
     Ok(())
 }
+
+/// The default rollout deploys the accounts of the one region concurrently (regions
+/// stay sequential), and one failing account neither cancels the others nor goes
+/// unnamed; the next apply repairs it.
+#[test]
+fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow::Result<()> {
+    let sb = start()?;
+    emulator_call(&sb, "POST", "accounts", Some(json!({"name": "bulk", "ou_path": "Production", "count": 20})))?;
+    let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
+    emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
+        sb.var("SANDBOX_ROOT_ID").unwrap_or_default()
+    ))?;
+    let out = tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(text.contains(&victim) && text.contains("Injected: role creation failed"), "the failed account must be named:\n{text}");
+
+    let cfn = cloudformation(&sb);
+    let rt = tokio::runtime::Runtime::new()?;
+    let (prefs, results) = rt.block_on(async {
+        let ops = cfn.list_stack_set_operations().stack_set_name(SET).send().await?;
+        let first = ops.summaries().iter().filter(|o| o.action().map(|a| a.as_str()) == Some("CREATE")).last().and_then(|o| o.operation_id()).unwrap_or_default().to_owned();
+        let op = cfn.describe_stack_set_operation().stack_set_name(SET).operation_id(&first).send().await?;
+        let results = cfn.list_stack_set_operation_results().stack_set_name(SET).operation_id(&first).send().await?;
+        anyhow::Ok((op.stack_set_operation().and_then(|o| o.operation_preferences()).cloned(), results.summaries().to_vec()))
+    })?;
+    let prefs = prefs.unwrap_or_else(|| aws_sdk_cloudformation::types::StackSetOperationPreferences::builder().build());
+    assert_eq!(prefs.max_concurrent_count(), Some(25), "{prefs:?}");
+    assert_eq!(prefs.failure_tolerance_percentage(), Some(100), "{prefs:?}");
+    assert_eq!(prefs.concurrency_mode().map(|m| m.as_str()), Some("SOFT_FAILURE_TOLERANCE"));
+    assert_eq!(prefs.region_concurrency_type().map(|m| m.as_str()), Some("SEQUENTIAL"));
+    let failed: Vec<&str> = results.iter().filter(|r| r.status().map(|s| s.as_str()) != Some("SUCCEEDED")).filter_map(|r| r.account()).collect();
+    assert_eq!(failed, vec![victim.as_str()], "only the failing account may fail; none is cancelled");
+
+    assert_eq!(planned_changes(&tf.plan_json()?), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    Ok(())
+}

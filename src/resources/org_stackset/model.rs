@@ -13,6 +13,19 @@ use crate::plugin::Value;
 use super::schema::DEFAULT_TEMPLATE_URL;
 use super::validate::TYPED_PARAMETERS;
 
+/// Accounts of the one region deployed at once when the configuration says nothing.
+/// AWS's own default is one at a time, which makes a 1,000-account onboarding take a
+/// day at a minute or two per stack. Each stack's registration is one POST to Datadog
+/// in its first seconds; 25 at a time keeps that burst far below Datadog's API rate
+/// limits (a 429 would fail the instance; such failures are retried within the apply).
+pub(super) const DEFAULT_MAX_CONCURRENT_ACCOUNTS: i32 = 25;
+/// With AWS's default tolerance (0), one failing account cancels every other one.
+/// Tolerating all lets the others finish; each failure is still named, and the next
+/// apply deploys the failed accounts again.
+pub(super) const DEFAULT_FAILURE_TOLERANCE_PERCENTAGE: i32 = 100;
+/// Concurrency is not limited by the failure tolerance.
+pub(super) const DEFAULT_CONCURRENCY_MODE: &str = "SOFT_FAILURE_TOLERANCE";
+
 /// What `template_url` reads as when the StackSet's template was changed outside
 /// Terraform, so the plan shows the change and apply puts the configured one back.
 pub(super) const TEMPLATE_CHANGED: &str = "(changed outside Terraform)";
@@ -229,17 +242,31 @@ impl Model {
         }
     }
 
+    /// The preferences sent with every operation: what the configuration writes, and
+    /// for what it leaves out, defaults that scale (see `DEFAULT_MAX_CONCURRENT_ACCOUNTS`).
+    /// A default gives way to its configured counterpart (a count to a percentage and
+    /// back), as AWS takes only one of each pair.
     pub(super) fn preferences(&self) -> OperationPreferences {
         let p = &self.operation_preferences;
         let num = |n| p.get_attr(n).and_then(Value::as_number).and_then(|n| n.as_i64()).and_then(|n| i32::try_from(n).ok());
         let text = |n| p.get_attr(n).and_then(Value::as_str).map(str::to_owned);
+        let (tolerance_count, tolerance_percentage) = (num("failure_tolerance_count"), num("failure_tolerance_percentage"));
+        let (concurrent_count, concurrent_percentage) = (num("max_concurrent_count"), num("max_concurrent_percentage"));
+        let tolerance_unset = tolerance_count.is_none() && tolerance_percentage.is_none();
+        let concurrency_unset = concurrent_count.is_none() && concurrent_percentage.is_none();
+        let mode = text("concurrency_mode").unwrap_or_else(|| DEFAULT_CONCURRENCY_MODE.to_owned());
+        // Strict mode caps concurrency at the tolerance count plus one (AWS refuses more).
+        let default_concurrency = match (mode.as_str(), tolerance_count) {
+            ("STRICT_FAILURE_TOLERANCE", Some(t)) => DEFAULT_MAX_CONCURRENT_ACCOUNTS.min(t.saturating_add(1)),
+            _ => DEFAULT_MAX_CONCURRENT_ACCOUNTS,
+        };
         OperationPreferences {
             region_concurrency_type: text("region_concurrency_type").or_else(|| Some("SEQUENTIAL".to_owned())),
-            failure_tolerance_count: num("failure_tolerance_count"),
-            failure_tolerance_percentage: num("failure_tolerance_percentage"),
-            max_concurrent_count: num("max_concurrent_count"),
-            max_concurrent_percentage: num("max_concurrent_percentage"),
-            concurrency_mode: text("concurrency_mode"),
+            failure_tolerance_count: tolerance_count,
+            failure_tolerance_percentage: tolerance_percentage.or(tolerance_unset.then_some(DEFAULT_FAILURE_TOLERANCE_PERCENTAGE)),
+            max_concurrent_count: concurrent_count.or(concurrency_unset.then_some(default_concurrency)),
+            max_concurrent_percentage: concurrent_percentage,
+            concurrency_mode: Some(mode),
         }
     }
 
@@ -437,6 +464,29 @@ mod tests {
         assert_ne!(restored, r, "inputs put back never return to a revision already seen");
         assert_ne!(revision_of_account("arn:…/other", &before, Some(&r))[..12], r[..12], "a stack created anew changes the first part");
         assert_eq!(region_of_arn("arn:aws:cloudformation:eu-west-1:123456789012:stackset/dd:1").as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn preferences_default_to_concurrent_accounts_and_give_way_to_what_is_written() {
+        let mut m = Model::from_value(&Value::Null);
+        let p = m.preferences();
+        assert_eq!(p.region_concurrency_type.as_deref(), Some("SEQUENTIAL"), "regions stay one at a time");
+        assert_eq!((p.max_concurrent_count, p.failure_tolerance_percentage), (Some(25), Some(100)));
+        assert_eq!(p.concurrency_mode.as_deref(), Some("SOFT_FAILURE_TOLERANCE"));
+        // The console's literal defaults, written out.
+        m.operation_preferences = object([
+            ("region_concurrency_type", Value::String("SEQUENTIAL".into())),
+            ("failure_tolerance_count", Value::from(0)),
+            ("max_concurrent_percentage", Value::from(10)),
+            ("concurrency_mode", Value::String("STRICT_FAILURE_TOLERANCE".into())),
+        ]);
+        let p = m.preferences();
+        assert_eq!((p.failure_tolerance_count, p.failure_tolerance_percentage), (Some(0), None));
+        assert_eq!((p.max_concurrent_count, p.max_concurrent_percentage), (None, Some(10)));
+        assert_eq!(p.concurrency_mode.as_deref(), Some("STRICT_FAILURE_TOLERANCE"));
+        // Strict with a tolerance count: the default concurrency stays within AWS's rule.
+        m.operation_preferences = object([("failure_tolerance_count", Value::from(2)), ("concurrency_mode", Value::String("STRICT_FAILURE_TOLERANCE".into()))]);
+        assert_eq!(m.preferences().max_concurrent_count, Some(3));
     }
 
     #[test]
