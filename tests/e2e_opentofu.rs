@@ -191,17 +191,6 @@ fn from_mirror(tf: Terraform, mirror: &Mirror) -> Terraform {
     tf.with_env("TF_CLI_CONFIG_FILE", &mirror.rc().display().to_string())
 }
 
-/// ... and every proxy pointed at a closed port: nothing can be fetched.
-fn offline(tf: Terraform, mirror: &Mirror) -> Terraform {
-    let nowhere = "http://127.0.0.1:9";
-    from_mirror(tf, mirror)
-        .with_env("HTTPS_PROXY", nowhere)
-        .with_env("https_proxy", nowhere)
-        .with_env("HTTP_PROXY", nowhere)
-        .with_env("http_proxy", nowhere)
-        .with_env("NO_PROXY", "")
-        .with_env("no_proxy", "")
-}
 
 // ------------------------------------------------------------------ tests
 
@@ -468,7 +457,7 @@ fn e2e_opentofu_and_terraform_init_offline_from_the_same_mirror() -> anyhow::Res
     ensure!(mirror.config().contains("include = [\"orgsync/datadog\"]") && !mirror.config().contains("dev_overrides"), "{}", mirror.config());
 
     for tf in [tofu(&sb)?, Terraform::pinned(&sb)?] {
-        let tf = offline(tf, &mirror);
+        let tf = mirror.offline(tf);
         let shown = tf.describe();
         copy_example("quickstart", tf.dir())?;
         let init = tf.run_ok(&["init", "-backend=false", "-input=false", "-no-color"]).with_context(|| format!("init with {shown}"))?;

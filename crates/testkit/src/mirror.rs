@@ -9,7 +9,7 @@ use anyhow::{ensure, Context as _};
 
 use crate::paths::{bin_dir, repo_root};
 use crate::process::{run_with_timeout, scrub_env};
-use crate::terraform::TestDir;
+use crate::terraform::{Terraform, TestDir};
 
 /// Bound on `scripts/install --bin-dir` (it only copies the built binary).
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -77,6 +77,20 @@ impl Mirror {
     /// The CLI configuration's text.
     pub fn config(&self) -> &str {
         &self.config
+    }
+
+    /// `tf` resolving providers from this mirror only (its CLI configuration
+    /// instead of the sandbox's dev_overrides), with every proxy pointed at a closed
+    /// port: nothing can be fetched from the network.
+    pub fn offline(&self, tf: Terraform) -> Terraform {
+        let nowhere = "http://127.0.0.1:9";
+        tf.with_env("TF_CLI_CONFIG_FILE", &self.rc.display().to_string())
+            .with_env("HTTPS_PROXY", nowhere)
+            .with_env("https_proxy", nowhere)
+            .with_env("HTTP_PROXY", nowhere)
+            .with_env("http_proxy", nowhere)
+            .with_env("NO_PROXY", "")
+            .with_env("no_proxy", "")
     }
 
     /// The directory the mirror was made in.
