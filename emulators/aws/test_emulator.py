@@ -946,29 +946,6 @@ class StackSetEmulatorTest(unittest.TestCase):
         op = self._deploy(name, Regions=["af-south-1"], OperationPreferences={"RegionOrder": ["af-south-1"]})
         self.assertEqual(wait_operation(self.cf, name, op)["Status"], "SUCCEEDED")
 
-    def test_more_than_fifty_ous_in_one_instance_operation_are_refused(self):
-        """AWS caps CreateStackInstances and DeleteStackInstances at 50 OUs: 51 is a ValidationError, 50 works."""
-        name = _unique("manyous")
-        self._create_set(name)
-        ous = []
-        for i in range(51):  # empty OUs: the shared organization keeps its accounts
-            status, out = self.emu.admin("POST", "ous", {"name": f"{name}-{i}"})
-            self.assertEqual(status, 200, out)
-            ous.append(out["id"])
-        targets = {"OrganizationalUnitIds": ous}
-        for label, call in (
-            ("CreateStackInstances", lambda: self.cf.create_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=["us-east-1"])),
-            ("DeleteStackInstances", lambda: self.cf.delete_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=["us-east-1"], RetainStacks=False)),
-        ):
-            with self.subTest(call=label):
-                with self.assertRaises(ClientError) as cm:
-                    call()
-                self.assertEqual(error_code(cm.exception), "ValidationError")
-                self.assertIn("is 50", cm.exception.response["Error"]["Message"])
-        self.assertEqual(self.cf.list_stack_set_operations(StackSetName=name)["Summaries"], [])
-        op = self._deploy(name, ous=ous[:50])
-        self.assertEqual(wait_operation(self.cf, name, op)["Status"], "SUCCEEDED")
-
     def test_request_signed_for_an_unknown_region_is_refused(self):
         """CloudFormation requests signed for a region the aws partition has not got are refused (moto's too); other services are moto's."""
         for region in ("us-east-99", "cn-north-1"):
@@ -1014,6 +991,30 @@ class AutoDeploymentTest(unittest.TestCase):
 
     def _latest_op(self, name: str) -> dict:
         return self.cf.list_stack_set_operations(StackSetName=name)["Summaries"][0]
+
+    def test_more_than_fifty_ous_in_one_instance_operation_are_refused(self):
+        """AWS caps CreateStackInstances and DeleteStackInstances at 50 OUs: 51 is a ValidationError, 50 works."""
+        name = _unique("manyous")
+        self.cf.create_stack_set(StackSetName=name, TemplateBody=PLAIN_TEMPLATE, PermissionModel="SERVICE_MANAGED",
+                                 AutoDeployment={"Enabled": True, "RetainStacksOnAccountRemoval": False})
+        ous = []
+        for i in range(51):  # this class has its own emulator: adding OUs is fine here
+            status, out = self.emu.admin("POST", "ous", {"name": f"{name}-{i}"})
+            self.assertEqual(status, 200, out)
+            ous.append(out["id"])
+        targets = {"OrganizationalUnitIds": ous}
+        for label, call in (
+            ("CreateStackInstances", lambda: self.cf.create_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=["us-east-1"])),
+            ("DeleteStackInstances", lambda: self.cf.delete_stack_instances(StackSetName=name, DeploymentTargets=targets, Regions=["us-east-1"], RetainStacks=False)),
+        ):
+            with self.subTest(call=label):
+                with self.assertRaises(ClientError) as cm:
+                    call()
+                self.assertEqual(error_code(cm.exception), "ValidationError")
+                self.assertIn("is 50", cm.exception.response["Error"]["Message"])
+        self.assertEqual(self.cf.list_stack_set_operations(StackSetName=name)["Summaries"], [])
+        op = self.cf.create_stack_instances(StackSetName=name, DeploymentTargets={"OrganizationalUnitIds": ous[:50]}, Regions=["us-east-1"])["OperationId"]
+        self.assertEqual(wait_operation(self.cf, name, op)["Status"], "SUCCEEDED")
 
     def test_new_account_gets_an_instance(self):
         """Adding an account to a targeted OU starts an auto-deployment CREATE operation that counts as in progress."""
