@@ -495,18 +495,34 @@ fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<(
 fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow::Result<()> {
     eprintln!("{OFFICIAL_PROVIDER_UNAVAILABLE}");
     let sb = start()?;
-    let tf = terraform(&sb)?;
+    module_composition_lifecycle(&sb, &terraform(&sb)?)
+}
+
+/// The same module example under the pinned OpenTofu (scripts/tofu). Its `init`
+/// (needed for the local module) resolves even dev-overridden providers from a
+/// registry, so the provider comes from the filesystem mirror.
+#[test]
+fn e2e_example_module_composition_with_opentofu() -> anyhow::Result<()> {
+    let sb = start()?;
+    let mirror = Mirror::install()?;
+    let tofu = mirror.installs(Terraform::tofu(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"));
+    module_composition_lifecycle(&sb, &tofu)
+}
+
+/// Applies module-composition (our provider's part), checks every account's
+/// settings and the outputs, then destroys it.
+fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<()> {
     let root = copy_examples(tf.dir(), true)?;
-    let production = accounts_in(&sb, &["Production"])?;
-    let covered = accounts_in(&sb, &["Production", "Development", "Development/Sandbox"])?;
+    let production = accounts_in(sb, &["Production"])?;
+    let covered = accounts_in(sb, &["Production", "Development", "Development/Sandbox"])?;
     let payments = production.iter().next().cloned().ok_or_else(|| anyhow!("no Production account"))?;
     let standalone = "111111111111";
     let ex = Example::new(
-        &tf,
+        tf,
         root.join("module-composition"),
         &[
-            ("production_ou_id", var(&sb, "SANDBOX_OU_PRODUCTION")?),
-            ("development_ou_id", var(&sb, "SANDBOX_OU_DEVELOPMENT")?),
+            ("production_ou_id", var(sb, "SANDBOX_OU_PRODUCTION")?),
+            ("development_ou_id", var(sb, "SANDBOX_OU_DEVELOPMENT")?),
             ("payments_account_id", payments.clone()),
             ("standalone_account_ids", hcl_list(&[standalone])),
         ],
@@ -523,7 +539,7 @@ fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow:
     let state = ex.state_list()?;
     ensure!(state.iter().any(|a| a == "module.datadog_org.datadog_aws_org_stackset.this"), "{state:?}");
 
-    let dd = datadog_accounts(&sb)?;
+    let dd = datadog_accounts(sb)?;
     ensure!(dd.len() == linked.len(), "{dd:?}");
     for id in &covered {
         let a = datadog_account(&dd, id)?;
@@ -539,7 +555,7 @@ fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow:
     ensure!(strings(&a["account_tags"]) == set_of(&["managed-by:terraform", "standalone"]), "{a}");
 
     ex.destroy()?;
-    assert_nothing_left(&sb, &ex)
+    assert_nothing_left(sb, &ex)
 }
 
 /// What the quickstart created in one directory is adopted in another:

@@ -186,12 +186,6 @@ fn copy_example(name: &str, dest: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `tf` with the mirror's CLI configuration instead of the sandbox's dev_overrides.
-fn from_mirror(tf: Terraform, mirror: &Mirror) -> Terraform {
-    tf.with_env("TF_CLI_CONFIG_FILE", &mirror.rc().display().to_string())
-}
-
-
 // ------------------------------------------------------------------ tests
 
 /// Links with OpenTofu: the sandbox's dev_overrides reach the provider under
@@ -288,7 +282,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
 fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<()> {
     let sb = start()?;
     let mirror = Mirror::install()?;
-    let tf = from_mirror(tofu(&sb)?, &mirror);
+    let tf = mirror.installs(tofu(&sb)?);
     copy_example("quickstart", tf.dir())?;
     tf.write_file("terraform.tfvars", &format!("root_id = \"{}\"\n", sb.var("SANDBOX_ROOT_ID").unwrap_or_default()))?;
     let version = env!("CARGO_PKG_VERSION");
@@ -326,7 +320,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     // examples/import adopts it all elsewhere: OpenTofu generates the StackSet's
     // configuration (from the imported state; it has no GenerateResourceConfig), the
     // links are imported by account id, nothing is created, the next plan is empty.
-    let adopter = from_mirror(tofu(&sb)?, &mirror).in_dir(TestDir::new("e2e_opentofu_import_example")?);
+    let adopter = mirror.installs(tofu(&sb)?).in_dir(TestDir::new("e2e_opentofu_import_example")?);
     copy_example("import", adopter.dir())?;
     let ids: Vec<String> = members.iter().map(|id| format!("\"{id}\"")).collect();
     adopter.write_file("terraform.tfvars", &format!("account_ids = [{}]\n", ids.join(", ")))?;

@@ -245,14 +245,30 @@ fn plan_is_empty(tf: &Terraform, artefacts: &mut String) -> anyhow::Result<bool>
     Ok(out.code() == Some(0))
 }
 
+/// Which CLI a seed drives: the pinned Terraform (or what `TESTKIT_CLI` says), or
+/// the pinned OpenTofu.
+#[derive(Clone, Copy)]
+enum Cli {
+    Pinned,
+    OpenTofu,
+}
+
 fn run_seed(seed: u64) -> anyhow::Result<()> {
+    run_seed_with(seed, Cli::Pinned)
+}
+
+fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     let mut rng = Rng::new(seed);
     // Slow operations on some seeds: each stack instance takes this long in the emulator.
     let instance_seconds = ["0.1", "0.1", "0.5", "1.5"][rng.below(4) as usize];
     let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", instance_seconds)])?;
     let dir = testkit::TestDir::new(&format!("soak-{seed}"))?;
     let trace_log = dir.path().join("trace.log");
-    let tf = Terraform::pinned(&sb)?
+    let tf = match cli {
+        Cli::Pinned => Terraform::pinned(&sb)?,
+        Cli::OpenTofu => Terraform::tofu(&sb)?,
+    };
+    let tf = tf
         .with_env("TF_DATADOG_POLL_INTERVAL_MS", "100")
         .with_env("TF_LOG", "TRACE")
         .with_env("TF_LOG_PATH", &trace_log.to_string_lossy())
@@ -366,5 +382,21 @@ fn e2e_soak_randomized_faults_and_kills_converge() -> anyhow::Result<()> {
         eprintln!("soak: replay with: make soak SEED={seed}");
     }
     anyhow::ensure!(failed.is_empty(), "soak seeds failed: {failed:?}");
+    Ok(())
+}
+
+/// A slice of the campaign under the pinned OpenTofu, in every `make test` (the
+/// whole campaign runs under OpenTofu with `make soak TOFU=1`).
+#[test]
+fn e2e_soak_a_few_seeds_under_opentofu_converge() -> anyhow::Result<()> {
+    if std::env::var_os("SOAK_SEEDS").is_some() || std::env::var_os("SOAK_SEED").is_some() {
+        eprintln!("skipping: a soak campaign (SOAK_SEEDS/SOAK_SEED) runs its own seeds; TOFU=1 runs them under OpenTofu");
+        return Ok(());
+    }
+    for seed in [101, 102] {
+        let t = std::time::Instant::now();
+        run_seed_with(seed, Cli::OpenTofu).map_err(|e| e.context(format!("OpenTofu soak seed {seed}: replay with make soak TOFU=1 SEED={seed}")))?;
+        eprintln!("soak seed {seed} under OpenTofu: ok in {:.1} s", t.elapsed().as_secs_f64());
+    }
     Ok(())
 }

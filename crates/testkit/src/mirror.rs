@@ -79,12 +79,19 @@ impl Mirror {
         &self.config
     }
 
+    /// `tf` installing `orgsync/datadog` from this mirror (its CLI configuration
+    /// instead of the sandbox's dev_overrides), the network left as it is (the
+    /// provider itself must still reach the sandbox's servers).
+    pub fn installs(&self, tf: Terraform) -> Terraform {
+        tf.with_env("TF_CLI_CONFIG_FILE", &self.rc.display().to_string())
+    }
+
     /// `tf` resolving providers from this mirror only (its CLI configuration
     /// instead of the sandbox's dev_overrides), with every proxy pointed at a closed
     /// port: nothing can be fetched from the network.
     pub fn offline(&self, tf: Terraform) -> Terraform {
         let nowhere = "http://127.0.0.1:9";
-        tf.with_env("TF_CLI_CONFIG_FILE", &self.rc.display().to_string())
+        self.installs(tf)
             .with_env("HTTPS_PROXY", nowhere)
             .with_env("https_proxy", nowhere)
             .with_env("HTTP_PROXY", nowhere)
