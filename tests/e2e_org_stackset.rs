@@ -775,3 +775,24 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
     assert!(tf.plan_is_empty()?);
     Ok(())
 }
+
+/// Terraform before 1.11 would store a write-only value in state: with the oldest
+/// supported Terraform, a write-only key is refused at validate, with its path,
+/// and the key appears nowhere in the output.
+#[test]
+fn e2e_write_only_keys_are_refused_by_a_terraform_that_would_store_them() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let tf = Terraform::oldest(&sb)?.with_env("TF_VAR_api_key", sb.api_key());
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nvariable \"api_key\" {{\n  type      = string\n  sensitive = true\n}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"r-abcd\"]\n  datadog_api_key_wo      = var.api_key\n}}\n"
+    ))?;
+    // dev_overrides: no init (it would look the provider up in a registry).
+    let out = tf.run(&["validate", "-json", "-no-color"])?;
+    let report = out.json()?;
+    let refused = report["diagnostics"].as_array().into_iter().flatten().find(|d| d["summary"] == "Write-only attribute needs Terraform or OpenTofu 1.11 or later").cloned();
+    let refused = refused.ok_or_else(|| anyhow::anyhow!("no refusal in {report}"))?;
+    assert_eq!(refused["severity"], "error");
+    assert!(refused["detail"].as_str().unwrap_or_default().contains("datadog_api_key_wo"), "{refused}");
+    assert!(!out.stdout.contains(sb.api_key()) && !out.stderr.contains(sb.api_key()), "the key was printed");
+    Ok(())
+}

@@ -572,10 +572,11 @@ fn refuse_write_only(schema: &super::schema::Schema, config: &Value, diags: &mut
         if config.get_attr(&a.name).is_some_and(|v| !v.is_null()) {
             diags.error_at(
                 super::diagnostics::AttrPath::root(&a.name),
-                "Write-only attribute needs Terraform 1.11 or later",
+                "Write-only attribute needs Terraform or OpenTofu 1.11 or later",
                 format!(
-                    "{} is write-only: this Terraform does not support write-only attributes and would keep the \
-                     value in state. Upgrade Terraform, or leave it unset.",
+                    "{} is write-only: this version of the CLI does not support write-only attributes and would \
+                     keep the value in state. Upgrade to Terraform 1.11 or OpenTofu 1.11 or later, or leave it \
+                     unset.",
                     a.name
                 ),
             );
