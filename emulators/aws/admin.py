@@ -201,7 +201,7 @@ class AdminApp:
 
     def get_settings(self, **_):
         s = self.ctx.settings
-        return {"instance_seconds": s.instance_seconds, "suspended_instances": s.suspended_instances}
+        return {"instance_seconds": s.instance_seconds, "instance_jitter_seconds": s.instance_jitter_seconds, "suspended_instances": s.suspended_instances}
 
     def set_settings(self, body, **_):
         s = self.ctx.settings
@@ -210,6 +210,11 @@ class AdminApp:
             if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0:
                 raise AdminError(400, "'instance_seconds' must be a number >= 0")
             s.instance_seconds = float(v)
+        if "instance_jitter_seconds" in body:
+            v = body["instance_jitter_seconds"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise AdminError(400, "'instance_jitter_seconds' must be a number >= 0")
+            s.instance_jitter_seconds = float(v)
         if "suspended_instances" in body:
             if body["suspended_instances"] not in ("omit", "skipped"):
                 raise AdminError(400, "'suspended_instances' must be 'omit' or 'skipped'")

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 @dataclass
 class Settings:
     instance_seconds: float = 1.0
+    # Each instance takes instance_seconds plus a uniform draw in [0, jitter): real
+    # stacks differ, and a batch lasts as long as its slowest instance.
+    instance_jitter_seconds: float = 0.0
     # "omit": suspended accounts in a targeted OU get no stack instance.
     # "skipped": they get one with DetailedStatus SKIPPED_SUSPENDED_ACCOUNT (AWS's 2023 behaviour).
     suspended_instances: str = "omit"

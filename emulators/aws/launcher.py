@@ -5,7 +5,7 @@ StackSet API itself, emulates the Datadog template's custom resource,
 auto-deployment and operation timing, and serves an admin API.
 
     python emulators/aws/launcher.py --listen 127.0.0.1:0 --state-dir DIR \\
-        --datadog-url URL [--seed FILE] [--instance-seconds 1.0] \\
+        --datadog-url URL [--seed FILE] [--instance-seconds 1.0] [--instance-jitter-seconds 0] \\
         [--trusted-access enabled|disabled] [--template FILE] \\
         [--suspended-instances omit|skipped] [--verbose]
 
@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--datadog-url", required=True, help="base URL of the Datadog (fake) API the custom resource calls")
     ap.add_argument("--seed", type=Path, default=None, help="organization spec (JSON/YAML); default seed-default.json")
     ap.add_argument("--instance-seconds", type=float, default=1.0, help="time each stack instance takes (default 1.0; 0 allowed)")
+    ap.add_argument("--instance-jitter-seconds", type=float, default=0.0,
+                    help="each instance takes up to this much longer, drawn uniformly (default 0)")
     ap.add_argument("--trusted-access", choices=("enabled", "disabled"), default=None,
                     help="StackSets trusted access with Organizations (default: the seed's, else enabled)")
     ap.add_argument("--template", type=Path, default=None,
@@ -57,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.instance_seconds < 0:
         ap.error("--instance-seconds must be >= 0")
+    if args.instance_jitter_seconds < 0:
+        ap.error("--instance-jitter-seconds must be >= 0")
     return args
 
 
@@ -149,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ctx = Context()
     ctx.settings.instance_seconds = args.instance_seconds
+    ctx.settings.instance_jitter_seconds = args.instance_jitter_seconds
     ctx.settings.suspended_instances = args.suspended_instances
     ctx.org = Org(management_id)
     trusted = None if args.trusted_access is None else args.trusted_access == "enabled"

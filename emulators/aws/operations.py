@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -251,7 +252,9 @@ class Runner:
             outcomes = [self._act(op, jobs[0][0], jobs[0][1])]
         else:
             outcomes = list(self.pool.map(lambda job: self._act(op, job[0], job[1]), jobs))
-        remaining = self.ctx.settings.instance_seconds - (time.monotonic() - started)
+        jitter = self.ctx.settings.instance_jitter_seconds
+        slowest = max((random.uniform(0, jitter) for _ in jobs), default=0.0) if jitter > 0 else 0.0
+        remaining = self.ctx.settings.instance_seconds + slowest - (time.monotonic() - started)
         if remaining > 0:
             self.stopping.wait(remaining)
         failures: dict[str, int] = {}

@@ -231,7 +231,7 @@ class StackSetEmulatorTest(unittest.TestCase):
         assert cls.emu.extra_stdout == "", f"unexpected stdout: {cls.emu.extra_stdout!r}"
 
     def setUp(self) -> None:
-        self.emu.settings(instance_seconds=0.05)
+        self.emu.settings(instance_seconds=0.05, instance_jitter_seconds=0)
 
     def _create_set(self, name: str, *, body: str = PLAIN_TEMPLATE, auto: bool = True, cf=None, **kw) -> str:
         args = dict(
@@ -417,6 +417,22 @@ class StackSetEmulatorTest(unittest.TestCase):
         self.assertLess(elapsed, 5)
         self.assertIn("EndTimestamp", op)
         self.assertEqual(op["OperationPreferences"]["MaxConcurrentCount"], 3)
+
+    def test_instance_time_is_a_base_plus_jitter(self):
+        """With jitter, a batch lasts the base time plus its slowest instance's draw (seconds, bounded)."""
+        status, out = self.emu.admin("POST", "settings", {"instance_seconds": 0.05, "instance_jitter_seconds": 0.4})
+        self.assertEqual((status, out["instance_jitter_seconds"]), (200, 0.4), out)
+        self.assertEqual(self.emu.admin("POST", "settings", {"instance_jitter_seconds": -1})[0], 400)
+        name = _unique("jitter")
+        self._create_set(name)
+        start = time.monotonic()
+        op = wait_operation(self.cf, name, self._deploy(name, OperationPreferences={"MaxConcurrentCount": 10, "FailureToleranceCount": 9}))
+        elapsed = time.monotonic() - start
+        self.assertEqual(op["Status"], "SUCCEEDED")
+        # One batch of every seeded account: the base 0.05 s plus the largest of
+        # several draws in [0, 0.4) (all below 0.05 has a chance of about 1e-5).
+        self.assertGreater(elapsed, 0.1)
+        self.assertLess(elapsed, 5)
 
     def test_second_operation_while_one_runs_is_refused(self):
         """OperationInProgressException while an operation runs; managed execution queues instead."""
