@@ -393,6 +393,86 @@ resource "datadog_aws_account_link" "a" {
         out["rows"][n] = r
 
 
+ONBOARDING_GOAL_T = 40  # wall ≤ 40·t at N = 1,000 with the defaults
+SEQUENTIAL_PREFS = """  operation_preferences = {
+    failure_tolerance_count = 0
+    max_concurrent_count    = 1
+    concurrency_mode        = "STRICT_FAILURE_TOLERANCE"
+  }
+"""
+
+
+def count_429(admin):
+    """429 answers in the fake's request log (and the log's own size, discards)."""
+    log_ = http_json("GET", admin + "/requests")
+    reqs = log_.get("requests", [])
+    return {"total": len(reqs), "s429": sum(1 for r in reqs if r.get("status") == 429),
+            "errors": sum(1 for r in reqs if not isinstance(r.get("status"), int) or r["status"] >= 400),
+            "discarded": log_.get("discarded", 0)}
+
+
+def call_span(aws):
+    """From the emulator's call log: seconds from the first CreateStackInstances to the last
+    DescribeStackSetOperation (the operation as the provider saw it end), and the polls."""
+    calls = http_json("GET", aws + "/calls").get("calls", [])
+
+    def ts(c):
+        return datetime.datetime.strptime(c["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+    creates = [ts(c) for c in calls if c.get("action") == "CreateStackInstances"]
+    polls = [ts(c) for c in calls if c.get("action") == "DescribeStackSetOperation"]
+    span = (max(polls) - min(creates)) if creates and polls else None
+    return {"span": span, "polls": len(polls), "calls": len(calls)}
+
+
+def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.05, poll_ms=None):
+    """Wall time of `terraform apply` of one `datadog_aws_org_stackset` (no links) over an
+    OU of N member accounts, with the provider's default operation preferences and with
+    the sequential ones (AWS's defaults), each in a fresh sandbox whose stack instances
+    take t seconds; reported as a multiple of t, with the 429s the template's custom
+    resource got from the Datadog fake during the apply.
+
+    poll_ms sets the provider's wait poll interval (TF_DATADOG_POLL_INTERVAL_MS; None = t):
+    its own 5 s is 100·t at t = 0.05 s and would hide the operation entirely, while
+    against AWS (t of tens of seconds) it is a fraction of t.
+    """
+    if poll_ms is None:
+        poll_ms = max(1, round(t * 1000))
+    out = res.setdefault("onboarding", {"ns": [], "t": t, "poll_ms": poll_ms, "rows": {}})
+    poll_env = {"TF_DATADOG_POLL_INTERVAL_MS": str(poll_ms)} if poll_ms > 0 else {}
+    for n in ns:
+        row_ = {}
+        for mode, prefs in (("defaults", ""), ("sequential", SEQUENTIAL_PREFS)):
+            with Sandbox(work, f"onboarding-{n}-{mode}", {"SANDBOX_AWS": "1", "SANDBOX_INSTANCE_SECONDS": str(t)}) as sb:
+                aws = sb.env["SANDBOX_AWS_ADMIN_URL"]
+                dd = sb.env["SANDBOX_DATADOG_ADMIN_URL"]
+                ou = http_json("POST", aws + "/ous", {"name": "Onboarding"})["id"]
+                made = http_json("POST", aws + "/accounts", {"name": "onb", "ou_id": ou, "count": n})
+                cfg = REQUIRED_PROVIDERS + f"""
+resource "datadog_aws_org_stackset" "org" {{
+  name                    = "DatadogIntegration"
+  region                  = "us-east-1"
+  organizational_unit_ids = ["{ou}"]
+{prefs}}}
+"""
+                tf = TfDir(work, f"onb{n}-{mode}", sb, cfg)
+                http_json("DELETE", dd + "/requests")
+                http_json("DELETE", aws + "/calls")
+                wall, usage = tf.run("apply", "apply", "-auto-approve", extra_env=poll_env, timeout=max(900, int(n * t * 3) + 600))
+                q = count_429(dd)
+                cs = call_span(aws)
+                sets = http_json("GET", aws + "/stacksets").get("stack_sets", [])
+                inst = sum(s.get("instances", 0) if isinstance(s.get("instances"), int)
+                           else len(s.get("instances") or []) for s in sets)
+                dd_accounts = len(http_json("GET", dd + "/accounts").get("accounts", []))
+                r = {"wall": wall, "usage": usage, "requests": q, "instances": inst, "created": len(made.get("ids") or []),
+                     "dd_accounts": dd_accounts, "aws": cs}
+                log(f"onboarding N={n} {mode}: {wall:.2f} s = {wall / t:.1f}·t; {inst} instances, "
+                    f"{dd_accounts} Datadog accounts; operation span {cs['span'] if cs['span'] is None else round(cs['span'], 2)} s, {cs['polls']} polls; Datadog requests {q['total']}, 429s {q['s429']}")
+                row_[mode] = r
+        out["ns"].append(n)
+        out["rows"][n] = row_
+
+
 def read_handshake(argv, env):
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
@@ -660,11 +740,28 @@ def report(res, path, total):
                 row("6", f"`plan -refresh=true`, {n} plain `terraform_data` (one string each) over the same `for_each`"
                     " keys: Terraform's own cost of the iteration (one plan)", f"{r['plain_plan'][0]:.2f} s", "", "",
                     "(info)", "")
+    ob = res.get("onboarding")
+    if ob:
+        t = ob["t"]
+        for n in ob["ns"]:
+            r = ob["rows"][n]
+            d, q = r["defaults"], r["sequential"]
+            goal = n >= 1000
+            row("7", f"`apply` of one `datadog_aws_org_stackset` over {n} member accounts (t = {t:g} s per "
+                "instance), defaults (25 at a time, SOFT) vs sequential (1 at a time, STRICT), wall / t",
+                f"{d['wall'] / t:.0f}·t ({d['wall']:.2f} s)", f"{q['wall'] / t:.0f}·t ({q['wall']:.2f} s)",
+                ratio(d["wall"], q["wall"]), f"≤ {ONBOARDING_GOAL_T}·t" if goal else "(info)",
+                yes(d["wall"] / t <= ONBOARDING_GOAL_T) if goal else "")
+            row("7", f"Datadog 429s during those applies, {n} accounts (fake's request log), defaults vs sequential",
+                f"{d['requests']['s429']} of {d['requests']['total']}",
+                f"{q['requests']['s429']} of {q['requests']['total']}", "", "(info)", "")
     L.append("")
     if o and "data_sized" in o["rows"]:
         L.extend(overhead_reading(o))
     if rd:
         L.extend(reads_reading(rd))
+    if ob:
+        L.extend(onboarding_detail(ob))
     if o:
         L.append("## 1. Plugin overhead, all commands\n")
         L.append("| config | command | wall | Terraform CPU | provider CPU | provider peak RSS | provider processes | exit |")
@@ -785,6 +882,39 @@ def reads_reading(rd):
     return L
 
 
+def onboarding_detail(ob):
+    t = ob["t"]
+
+    def span(r):
+        x = r.get("aws", {}).get("span")
+        return "n/a" if x is None else f"{x:.2f} s ({x / t:.0f}·t)"
+    L = [f"### 7. Onboarding: one StackSet over N accounts, t = {t:g} s per stack instance\n",
+         "Each (N, preferences) in its own sandbox: an OU made through the emulator's admin API with N member "
+         "accounts (`POST /_emulator/accounts` with `count`), a `datadog_aws_org_stackset` alone targeting that OU "
+         "(no links), `SANDBOX_INSTANCE_SECONDS` = t. `defaults` leaves `operation_preferences` out (the provider's "
+         "25 at a time, tolerance 100 %, SOFT); `sequential` sets `failure_tolerance_count = 0, max_concurrent_count "
+         "= 1, STRICT_FAILURE_TOLERANCE` (AWS's defaults). The fake's request log is cleared before each apply; "
+         "the fake does not enforce its rate limit (429s only from injected faults, none here). The provider polls "
+         "the operation every " + (f"{ob.get('poll_ms')} ms (`TF_DATADOG_POLL_INTERVAL_MS`; its own 5 s would be "
+         f"{5 / t:.0f}·t here)" if ob.get("poll_ms") else "5 s (its own default)") + ". "
+         "`CreateStackInstances → last poll` comes from the emulator's call log (cleared before each apply): "
+         "the operation as the provider waited for it; the rest of the wall time is Terraform, the provider's "
+         "start-up and its calls before and after.\n",
+         "| N | preferences | wall | wall / t | stack instances | Datadog accounts | Datadog requests | 429s "
+         "| CreateStackInstances → last poll | polls | provider CPU | provider processes | Terraform's summary |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for n in ob["ns"]:
+        for mode in ("defaults", "sequential"):
+            r = ob["rows"][n][mode]
+            u, q = r["usage"], r["requests"]
+            L.append(f"| {n} | {mode} | {r['wall']:.2f} s | {r['wall'] / t:.0f} | {r['instances']} | "
+                     f"{r['dd_accounts']} | {q['total']} | {q['s429']} | "
+                     f"{span(r)} | {r.get('aws', {}).get('polls', '')} | {u['cpu']:.2f} s | {u['procs']} "
+                     f"| {u.get('summary', '')} |")
+    L.append("")
+    return L
+
+
 def reads_detail(rd):
     L = [f"## 6. Datadog requests per refresh and plans with {rd['latency_ms']} ms per request\n",
          "Each N in its own Datadog-only sandbox; links are `for_each` over N account ids with only "
@@ -837,7 +967,7 @@ def reads_detail(rd):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="overhead,startup,scale,size,reads")
+    ap.add_argument("--only", default="overhead,startup,scale,size,reads,onboarding")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "RESULTS.md"))
     ap.add_argument("--links", type=int, default=1000, help="resources in the overhead benchmark")
     ap.add_argument("--ous", type=int, default=50, help="OUs in the scale benchmark")
@@ -846,13 +976,19 @@ def main():
                     help="comma-separated link counts of the reads benchmark (e.g. 50 for a quick check)")
     ap.add_argument("--reads-repeat", type=int, default=3,
                     help="plans per config with latency in the reads benchmark (the median is reported)")
+    ap.add_argument("--onboarding-n", default="10,100,1000",
+                    help="comma-separated member-account counts of the onboarding benchmark")
+    ap.add_argument("--instance-seconds", type=float, default=0.05,
+                    help="t: seconds one stack instance takes in the onboarding benchmark")
+    ap.add_argument("--onboarding-poll-ms", type=int, default=None,
+                    help="provider poll interval in the onboarding benchmark (default: t; 0 = the provider's own 5 s)")
     ap.add_argument("--debug-logs", action="store_true",
                     help="also run an unmeasured plan with TF_LOG_PROVIDER=DEBUG (log kept with BENCH_KEEP=1)")
     args = ap.parse_args()
     global DEBUG_LOGS
     DEBUG_LOGS = args.debug_logs
     only = set(args.only.split(","))
-    unknown = only - {"overhead", "startup", "scale", "size", "reads"}
+    unknown = only - {"overhead", "startup", "scale", "size", "reads", "onboarding"}
     if unknown:
         sys.exit(f"bench: unknown --only section(s): {', '.join(sorted(unknown))}")
     try:
@@ -861,6 +997,12 @@ def main():
         sys.exit(f"bench: --reads-n wants comma-separated integers, got {args.reads_n!r}")
     if not reads_n or min(reads_n) < 1 or args.reads_repeat < 1:
         sys.exit("bench: --reads-n and --reads-repeat must be at least 1")
+    try:
+        onboarding_n = [int(x) for x in args.onboarding_n.split(",") if x.strip()]
+    except ValueError:
+        sys.exit(f"bench: --onboarding-n wants comma-separated integers, got {args.onboarding_n!r}")
+    if not onboarding_n or min(onboarding_n) < 1 or args.instance_seconds <= 0:
+        sys.exit("bench: --onboarding-n must be at least 1 and --instance-seconds above 0")
     for p in (PROVIDER, FAKE):
         if not os.access(p, os.X_OK):
             sys.exit(f"bench: {p} missing; run: cargo build --release --workspace --bins")
@@ -881,6 +1023,8 @@ def main():
             bench_reads(work, res, reads_n, args.reads_repeat)
         if "scale" in only:
             bench_scale(work, res, args.ous, args.per_ou)
+        if "onboarding" in only:
+            bench_onboarding(work, res, onboarding_n, args.instance_seconds, args.onboarding_poll_ms)
     finally:
         total = time.monotonic() - t_start
         with open(os.path.join(work.root, "results.json"), "w") as f:
