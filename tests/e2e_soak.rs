@@ -282,6 +282,16 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     tf.write_main_tf(&config(&targets))?;
     let accounts: Vec<String> = sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').map(str::to_owned).collect();
     let schedule = inject(&sb, &mut rng, &accounts)?;
+    // Bursts, drawn apart so the schedules above stay as they were for every seed:
+    // a large OU joining at once (every targeted set covers Production), its stacks
+    // registering concurrently against a Datadog that enforces a per-key rate.
+    let mut burst_rng = Rng::new(seed ^ 0xB0B5);
+    let burst = seed % 5 == 2 || burst_rng.chance(20);
+    if burst {
+        emulator(&sb, "POST", "accounts", Some(json!({"name": "burst", "ou_path": "Production", "count": 20})))?;
+        fake_datadog_admin(&sb).admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
+    }
+
     // Every third seed (and a quarter of the others) is killed mid-apply; every
     // fourth (and a sixth of the others) mid-destroy.
     let kill_apply = seed.is_multiple_of(3) || rng.chance(25);
@@ -290,7 +300,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     let destroy_kill = Kill::draw(&mut rng, kill_destroy);
     eprintln!(
         "soak seed {seed}: targets {targets:?}, instance {instance_seconds}s, faults {schedule:?}, \
-         apply kill {apply_kill:?}, destroy kill {destroy_kill:?}"
+         burst of 20 accounts under 25 Datadog requests/s/key {burst}, apply kill {apply_kill:?}, destroy kill {destroy_kill:?}"
     );
 
     let mut artefacts = String::new();
@@ -300,6 +310,19 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     }
     let converged = within_three_runs(&tf, seed, &apply, &mut artefacts, |a| plan_is_empty(&tf, a))?;
     anyhow::ensure!(converged, "seed {seed}: no convergence within three applies");
+    // The checks below read Datadog with the same key: not through the limit.
+    let rate_limit = |on: bool| -> anyhow::Result<()> {
+        let dd = fake_datadog_admin(&sb);
+        if on {
+            dd.admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
+        } else {
+            dd.admin_delete("rate-limit")?;
+        }
+        Ok(())
+    };
+    if burst {
+        rate_limit(false)?;
+    }
 
     let state = tf.state_json()?;
     artefacts += &state.to_string();
@@ -325,12 +348,18 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
         covered.len()
     );
 
+    if burst {
+        rate_limit(true)?;
+    }
     let destroy = ["destroy", "-auto-approve", "-input=false", "-no-color"];
     if let Some(kill) = destroy_kill {
         eprintln!("soak seed {seed}: destroy: {}", interrupted(&tf, &destroy, kill)?);
     }
     let destroyed = within_three_runs(&tf, seed, &destroy, &mut artefacts, |_| Ok(true))?;
     anyhow::ensure!(destroyed, "seed {seed}: destroy did not succeed within three runs");
+    if burst {
+        rate_limit(false)?;
+    }
     anyhow::ensure!(datadog_accounts(&sb)?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
     let sets = emulator(&sb, "GET", "stacksets", None)?;
     anyhow::ensure!(sets["stack_sets"].as_array().is_none_or(|s| s.is_empty()), "seed {seed}: StackSet left after destroy: {sets}");

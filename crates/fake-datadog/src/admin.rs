@@ -25,6 +25,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/reset", post(reset))
         .route("/accounts", get(accounts))
         .route("/shuffle", get(shuffle_state).post(set_shuffle))
+        .route("/rate-limit", get(get_rate_limit).post(set_rate_limit).delete(clear_rate_limit))
         .with_state(state)
 }
 
@@ -38,6 +39,29 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "shuffle_lists": state.shuffler.enabled(),
         "seed": state.shuffler.seed(),
     }))
+}
+
+/// `{"limit": N, "period_seconds": S}`: from now on each API key gets N requests
+/// per S-second period, then 429s.
+async fn set_rate_limit(State(state): State<AppState>, body: Bytes) -> Response {
+    let limit: crate::observe::EnforcedLimit = match serde_json::from_slice(&body) {
+        Ok(l) => l,
+        Err(e) => return bad_request(format!("body is not {{\"limit\": N, \"period_seconds\": S}}: {e}")),
+    };
+    if limit.limit == 0 || limit.period_seconds == 0 {
+        return bad_request("limit and period_seconds must be at least 1".to_owned());
+    }
+    state.rate.enforce(Some(limit));
+    Json(json!({ "enforced": limit })).into_response()
+}
+
+async fn get_rate_limit(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "enforced": state.rate.enforced() }))
+}
+
+async fn clear_rate_limit(State(state): State<AppState>) -> StatusCode {
+    state.rate.enforce(None);
+    StatusCode::NO_CONTENT
 }
 
 /// Body is one fault object or an array of them (registered in order).
@@ -91,6 +115,7 @@ async fn reset(State(state): State<AppState>) -> StatusCode {
     state.store.reset();
     state.faults.clear();
     state.log.clear();
+    state.rate.enforce(None);
     state.shuffler.reseed();
     StatusCode::NO_CONTENT
 }

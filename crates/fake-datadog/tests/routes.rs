@@ -761,3 +761,38 @@ async fn thousand_accounts_stay_fast() {
         started.elapsed()
     );
 }
+
+/// An enforced rate limit: each API key gets N requests per period, then
+/// Datadog's 429 with the rate-limit headers (logged as "rate limit"); removing
+/// the limit (or a reset) lifts it.
+#[tokio::test]
+async fn an_enforced_rate_limit_answers_429_past_the_limit() {
+    let fake = Fake::new();
+    let set = fake.admin("POST", "/rate-limit", Some(&json!({"limit": 3, "period_seconds": 3600}))).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.raw);
+    assert_eq!(fake.admin("POST", "/rate-limit", Some(&json!({"limit": 0, "period_seconds": 1}))).await.status, StatusCode::BAD_REQUEST);
+    let answers = listings(&fake, 5).await;
+    let ok = answers.iter().filter(|r| r.status == StatusCode::OK).count();
+    let limited: Vec<_> = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert_eq!((ok, limited.len()), (3, 2));
+    for r in &limited {
+        assert_eq!(r.json, json!({"errors": ["Too many requests"]}));
+        assert_eq!(r.header("x-ratelimit-remaining"), Some("0"));
+        assert_eq!(r.header("x-ratelimit-limit"), Some("3"));
+        assert!(r.header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()).is_some_and(|s| s >= 1));
+    }
+    let log = fake.admin("GET", "/requests", None).await;
+    let logged = log.json["requests"].as_array().map(|l| l.iter().filter(|e| e["fault"] == "rate limit").count());
+    assert_eq!(logged, Some(2));
+    assert_eq!(fake.admin("DELETE", "/rate-limit", None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(fake.api("GET", ACCOUNTS, None).await.status, StatusCode::OK);
+}
+
+/// `n` listings, one after the other.
+async fn listings(fake: &Fake, n: usize) -> Vec<support::Reply> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(fake.api("GET", ACCOUNTS, None).await);
+    }
+    out
+}

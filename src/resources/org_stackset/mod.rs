@@ -87,11 +87,13 @@ impl OpKind<'_> {
     }
 }
 
-/// Tries of an instance deployment within one apply when every failure was
-/// transient (throttling or a server error on the way to Datadog or AWS).
+/// Tries of an instance operation (deploying or deleting stacks) within one apply
+/// when every failure was transient (throttling or a server error on the way to
+/// Datadog or AWS): a stack's deletion unregisters the account in Datadog and
+/// fails on a 429 just as its creation does.
 const INSTANCE_TRIES: u32 = 3;
 
-/// Starts (or joins) one operation and waits for it; an instance deployment whose
+/// Starts (or joins) one operation and waits for it; an instance operation whose
 /// failures were all transient is started again, within the budget.
 async fn run(
     aws: &dyn StackSets,
@@ -105,7 +107,9 @@ async fn run(
     loop {
         match run_once(aws, m, &kind, what, budget, ctx).await {
             Err(OperationError::Failed { id, transient: true, failures, .. })
-                if tries < INSTANCE_TRIES && matches!(kind, OpKind::CreateInstances(_)) && tokio::time::Instant::now() < budget.deadline =>
+                if tries < INSTANCE_TRIES
+                    && matches!(kind, OpKind::CreateInstances(_) | OpKind::DeleteInstances(_))
+                    && tokio::time::Instant::now() < budget.deadline =>
             {
                 tries += 1;
                 tracing::warn!(stack_set = %m.name, operation_id = %id, "{what}: transient failures, trying again ({tries} of {INSTANCE_TRIES}):\n{failures}");
