@@ -421,7 +421,11 @@ def call_span(aws):
     creates = [ts(c) for c in calls if c.get("action") == "CreateStackInstances"]
     polls = [ts(c) for c in calls if c.get("action") == "DescribeStackSetOperation"]
     span = (max(polls) - min(creates)) if creates and polls else None
-    return {"span": span, "polls": len(polls), "calls": len(calls)}
+    first = min((ts(c) for c in calls), default=None)
+    before = (min(creates) - first) if creates and first is not None else None
+    actions = collections.Counter(f"{c.get('service')}:{c.get('action')}" for c in calls)
+    return {"span": span, "polls": len(polls), "calls": len(calls), "before": before,
+            "actions": dict(sorted(actions.items()))}
 
 
 def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.05, poll_ms=None):
@@ -888,6 +892,10 @@ def onboarding_detail(ob):
     def span(r):
         x = r.get("aws", {}).get("span")
         return "n/a" if x is None else f"{x:.2f} s ({x / t:.0f}·t)"
+
+    def before(r):
+        x = r.get("aws", {}).get("before")
+        return "n/a" if x is None else f"{x:.2f} s"
     L = [f"### 7. Onboarding: one StackSet over N accounts, t = {t:g} s per stack instance\n",
          "Each (N, preferences) in its own sandbox: an OU made through the emulator's admin API with N member "
          "accounts (`POST /_emulator/accounts` with `count`), a `datadog_aws_org_stackset` alone targeting that OU "
@@ -899,18 +907,26 @@ def onboarding_detail(ob):
          f"{5 / t:.0f}·t here)" if ob.get("poll_ms") else "5 s (its own default)") + ". "
          "`CreateStackInstances → last poll` comes from the emulator's call log (cleared before each apply): "
          "the operation as the provider waited for it; the rest of the wall time is Terraform, the provider's "
-         "start-up and its calls before and after.\n",
+         "start-up and its calls before (from the first AWS call of the apply to `CreateStackInstances`) and after.\n",
          "| N | preferences | wall | wall / t | stack instances | Datadog accounts | Datadog requests | 429s "
-         "| CreateStackInstances → last poll | polls | provider CPU | provider processes | Terraform's summary |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+         "| AWS calls: first → CreateStackInstances | CreateStackInstances → last poll | polls | AWS calls | provider CPU | provider processes | Terraform's summary |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in ob["ns"]:
         for mode in ("defaults", "sequential"):
             r = ob["rows"][n][mode]
             u, q = r["usage"], r["requests"]
             L.append(f"| {n} | {mode} | {r['wall']:.2f} s | {r['wall'] / t:.0f} | {r['instances']} | "
                      f"{r['dd_accounts']} | {q['total']} | {q['s429']} | "
-                     f"{span(r)} | {r.get('aws', {}).get('polls', '')} | {u['cpu']:.2f} s | {u['procs']} "
+                     f"{before(r)} | {span(r)} | {r.get('aws', {}).get('polls', '')} | {r.get('aws', {}).get('calls', '')} | {u['cpu']:.2f} s | {u['procs']} "
                      f"| {u.get('summary', '')} |")
+    L.append("")
+    L.append("AWS calls of each apply, by action (emulator call log):\n")
+    L.append("| N | preferences | calls |")
+    L.append("|---|---|---|")
+    for n in ob["ns"]:
+        for mode in ("defaults", "sequential"):
+            a = ob["rows"][n][mode].get("aws", {}).get("actions", {})
+            L.append(f"| {n} | {mode} | " + ", ".join(f"{k} {v}" for k, v in a.items()) + " |")
     L.append("")
     return L
 
