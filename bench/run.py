@@ -428,7 +428,7 @@ def call_span(aws):
             "actions": dict(sorted(actions.items()))}
 
 
-def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.05, poll_ms=None):
+def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.05, poll_ms=None, rate_limit=None):
     """Wall time of `terraform apply` of one `datadog_aws_org_stackset` (no links) over an
     OU of N member accounts, with the provider's default operation preferences and with
     the sequential ones (AWS's defaults), each in a fresh sandbox whose stack instances
@@ -441,7 +441,7 @@ def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.05, poll_ms=None):
     """
     if poll_ms is None:
         poll_ms = max(1, round(t * 1000))
-    out = res.setdefault("onboarding", {"ns": [], "t": t, "poll_ms": poll_ms, "rows": {}})
+    out = res.setdefault("onboarding", {"ns": [], "t": t, "poll_ms": poll_ms, "rate_limit": rate_limit, "rows": {}})
     poll_env = {"TF_DATADOG_POLL_INTERVAL_MS": str(poll_ms)} if poll_ms > 0 else {}
     for n in ns:
         row_ = {}
@@ -459,9 +459,17 @@ resource "datadog_aws_org_stackset" "org" {{
 {prefs}}}
 """
                 tf = TfDir(work, f"onb{n}-{mode}", sb, cfg)
+                if rate_limit:  # the fake's enforced per-key limit (off by default: advertised only)
+                    http_json("POST", dd + "/rate-limit", {"limit": rate_limit[0], "period_seconds": rate_limit[1]})
                 http_json("DELETE", dd + "/requests")
                 http_json("DELETE", aws + "/calls")
-                wall, usage = tf.run("apply", "apply", "-auto-approve", extra_env=poll_env, timeout=max(900, int(n * t * 3) + 600))
+                t0 = time.monotonic()
+                try:
+                    wall, usage = tf.run("apply", "apply", "-auto-approve", extra_env=poll_env,
+                                         timeout=max(900, int(n * t * 3) + 600))
+                except RuntimeError as e:  # e.g. instances failed on 429s under an enforced limit: reported
+                    wall, usage = time.monotonic() - t0, {"rc": 1, "cpu": 0.0, "procs": 0, "rss_kb": 0,
+                                                          "summary": f"failed: {e}"[:200]}
                 q = count_429(dd)
                 cs = call_span(aws)
                 sets = http_json("GET", aws + "/stacksets").get("stack_sets", [])
@@ -902,7 +910,9 @@ def onboarding_detail(ob):
          "(no links), `SANDBOX_INSTANCE_SECONDS` = t. `defaults` leaves `operation_preferences` out (the provider's "
          "25 at a time, tolerance 100 %, SOFT); `sequential` sets `failure_tolerance_count = 0, max_concurrent_count "
          "= 1, STRICT_FAILURE_TOLERANCE` (AWS's defaults). The fake's request log is cleared before each apply; "
-         "the fake does not enforce its rate limit (429s only from injected faults, none here). The provider polls "
+         + ("the fake does not enforce its rate limit (429s only from injected faults, none here). " if not ob.get("rate_limit")
+            else f"the fake enforced {ob['rate_limit'][0]} requests per {ob['rate_limit'][1]} s per key. ")
+         + "The provider polls "
          "the operation every " + (f"{ob.get('poll_ms')} ms (`TF_DATADOG_POLL_INTERVAL_MS`; its own 5 s would be "
          f"{5 / t:.0f}·t here)" if ob.get("poll_ms") else "5 s (its own default)") + ". "
          "`CreateStackInstances → last poll` comes from the emulator's call log (cleared before each apply): "
@@ -998,6 +1008,9 @@ def main():
                     help="t: seconds one stack instance takes in the onboarding benchmark")
     ap.add_argument("--onboarding-poll-ms", type=int, default=None,
                     help="provider poll interval in the onboarding benchmark (default: t; 0 = the provider's own 5 s)")
+    ap.add_argument("--onboarding-rate-limit", default="",
+                    help="LIMIT/SECONDS: have the Datadog fake enforce that per-key limit during the onboarding "
+                         "applies (default: advertised only, so 429s only from faults)")
     ap.add_argument("--debug-logs", action="store_true",
                     help="also run an unmeasured plan with TF_LOG_PROVIDER=DEBUG (log kept with BENCH_KEEP=1)")
     args = ap.parse_args()
@@ -1017,6 +1030,12 @@ def main():
         onboarding_n = [int(x) for x in args.onboarding_n.split(",") if x.strip()]
     except ValueError:
         sys.exit(f"bench: --onboarding-n wants comma-separated integers, got {args.onboarding_n!r}")
+    rate_limit = None
+    if args.onboarding_rate_limit:
+        m = re.match(r"^(\d+)/(\d+)$", args.onboarding_rate_limit)
+        if not m:
+            sys.exit("bench: --onboarding-rate-limit wants LIMIT/SECONDS, e.g. 25/1")
+        rate_limit = (int(m.group(1)), int(m.group(2)))
     if not onboarding_n or min(onboarding_n) < 1 or args.instance_seconds <= 0:
         sys.exit("bench: --onboarding-n must be at least 1 and --instance-seconds above 0")
     for p in (PROVIDER, FAKE):
@@ -1040,7 +1059,7 @@ def main():
         if "scale" in only:
             bench_scale(work, res, args.ous, args.per_ou)
         if "onboarding" in only:
-            bench_onboarding(work, res, onboarding_n, args.instance_seconds, args.onboarding_poll_ms)
+            bench_onboarding(work, res, onboarding_n, args.instance_seconds, args.onboarding_poll_ms, rate_limit)
     finally:
         total = time.monotonic() - t_start
         with open(os.path.join(work.root, "results.json"), "w") as f:
