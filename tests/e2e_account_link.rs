@@ -89,13 +89,7 @@ fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
     let id = config_id(&sb, ACCOUNT_A)?;
-    let drift = json!({"data": {"type": "account", "attributes": {
-        "aws_account_id": ACCOUNT_A,
-        "account_tags": ["team:someone-else"],
-        "aws_regions": {"include_all": true},
-        "metrics_config": {"enabled": false, "namespace_filters": {"exclude_only": ["AWS/EC2"]}}
-    }}});
-    fake_datadog_admin(&sb).api("PATCH", &format!("/api/v2/integration/aws/accounts/{id}"), Some(&drift))?.ensure_success()?;
+    testkit::fixtures::drift_in_datadog(&sb, &id, ACCOUNT_A)?;
 
     let plan = tf.plan_json()?;
     assert_eq!(planned_changes(&plan), vec![("datadog_aws_account_link.a".to_owned(), vec!["update".to_owned()])]);

@@ -68,26 +68,7 @@ resource "datadog_aws_account_link" "b" {{
 /// The StackSet over `ous` (sandbox variable names) and the documented links, with
 /// `extra` in the StackSet's body and `head` before it (variables).
 fn stack_set_config(sb: &Sandbox, ous: &[&str], head: &str, extra: &str) -> String {
-    let ous: Vec<String> = ous.iter().map(|o| format!("\"{}\"", sb.var(o).unwrap_or(o))).collect();
-    format!(
-        r#"{REQUIRED_PROVIDERS}
-provider "datadog" {{}}
-{head}
-resource "datadog_aws_org_stackset" "org" {{
-  name                    = "{SET}"
-  region                  = "us-east-1"
-  organizational_unit_ids = [{}]
-{extra}
-}}
-
-resource "datadog_aws_account_link" "account" {{
-  for_each           = datadog_aws_org_stackset.org.account_revisions
-  aws_account_id     = each.key
-  stack_set_revision = each.value
-}}
-"#,
-        ous.join(", ")
-    )
+    testkit::fixtures::org_with_links(sb, SET, ous, head, extra, "")
 }
 
 /// Write-only keys from ephemeral, sensitive variables (set with `TF_VAR_*`).
@@ -226,13 +207,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
 
     // Drift made in Datadog: an in-place update puts the written settings back.
     let id_a = config_id(&sb, ACCOUNT_A)?;
-    let drift = json!({"data": {"type": "account", "attributes": {
-        "aws_account_id": ACCOUNT_A,
-        "account_tags": ["team:someone-else"],
-        "aws_regions": {"include_all": true},
-        "metrics_config": {"enabled": false, "namespace_filters": {"exclude_only": ["AWS/EC2"]}}
-    }}});
-    fake_datadog_admin(&sb).api("PATCH", &format!("/api/v2/integration/aws/accounts/{id_a}"), Some(&drift))?.ensure_success()?;
+    testkit::fixtures::drift_in_datadog(&sb, &id_a, ACCOUNT_A)?;
     let plan = tf.plan_json()?;
     ensure!(planned_changes(&plan) == vec![("datadog_aws_account_link.a".to_owned(), vec!["update".to_owned()])], "{:?}", planned_changes(&plan));
     tf.apply()?;

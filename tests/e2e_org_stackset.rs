@@ -26,26 +26,7 @@ fn config(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
 /// The StackSet and one link per account, wired the documented way; `link` is the
 /// rest of the link's body.
 fn config_links(sb: &Sandbox, targets: &[&str], extra: &str, link: &str) -> String {
-    let ous: Vec<String> = targets.iter().map(|t| format!("\"{}\"", sb.var(t).unwrap_or(t))).collect();
-    format!(
-        r#"{REQUIRED_PROVIDERS}
-provider "datadog" {{}}
-
-resource "datadog_aws_org_stackset" "org" {{
-  name                    = "{SET}"
-  region                  = "us-east-1"
-  organizational_unit_ids = [{}]
-{extra}
-}}
-
-resource "datadog_aws_account_link" "account" {{
-  for_each           = datadog_aws_org_stackset.org.account_revisions
-  aws_account_id     = each.key
-  stack_set_revision = each.value
-{link}}}
-"#,
-        ous.join(", ")
-    )
+    testkit::fixtures::org_with_links(sb, SET, targets, "", extra, link)
 }
 
 /// The quickstart's links: nothing but the account and the wiring.

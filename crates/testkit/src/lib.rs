@@ -43,6 +43,7 @@
 
 #![warn(missing_docs)]
 
+pub mod fixtures;
 mod http;
 mod mirror;
 mod paths;
