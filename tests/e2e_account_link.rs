@@ -292,12 +292,7 @@ fn e2e_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()>
     let sb = Sandbox::datadog_only()?;
     let tf = Terraform::pinned(&sb)?.with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&two_links())?;
-    let mut artefacts = String::new();
-    artefacts += &tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?.describe();
-    artefacts += &tf.run_ok(&["plan", "-input=false", "-no-color", "-out=p.tfplan"])?.describe();
-    artefacts += &tf.run_ok(&["show", "-json", "p.tfplan"])?.stdout;
-    artefacts += &tf.run_ok(&["show", "-json"])?.stdout;
-    artefacts += &tf.test_dir().read_file("terraform.tfstate")?;
+    let artefacts = tf.apply_and_collect_outputs()?;
     assert!(artefacts.contains("provider.terraform-provider-datadog"), "TRACE output must contain our provider's log lines");
     for secret in [sb.api_key(), sb.app_key()] {
         assert!(!artefacts.contains(secret), "a Datadog key leaked");

@@ -372,12 +372,7 @@ fn e2e_opentofu_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
     let sb = start()?;
     let tf = with_key_variables(tofu(&sb)?, &sb).with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&stack_set_config(&sb, &["SANDBOX_OU_DEVELOPMENT"], KEY_VARIABLES, &write_only_keys("1")))?;
-    let mut artefacts = String::new();
-    artefacts += &tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?.describe();
-    artefacts += &tf.run_ok(&["plan", "-input=false", "-no-color", "-out=p.tfplan"])?.describe();
-    artefacts += &tf.run_ok(&["show", "-json", "p.tfplan"])?.stdout;
-    artefacts += &tf.run_ok(&["show", "-json"])?.stdout;
-    artefacts += &tf.test_dir().read_file("terraform.tfstate")?;
+    let mut artefacts = tf.apply_and_collect_outputs()?;
     artefacts += &tf.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])?.describe();
     ensure!(artefacts.contains("provider.terraform-provider-datadog"), "TRACE output must contain our provider's log lines");
     ensure!(artefacts.contains("OpenTofu"), "these must be OpenTofu's logs");

@@ -366,12 +366,7 @@ fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
     let sb = start()?;
     let tf = terraform(&sb)?.with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
-    let mut artefacts = String::new();
-    artefacts += &tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?.describe();
-    artefacts += &tf.run_ok(&["plan", "-input=false", "-no-color", "-out=p.tfplan"])?.describe();
-    artefacts += &tf.run_ok(&["show", "-json", "p.tfplan"])?.stdout;
-    artefacts += &tf.run_ok(&["show", "-json"])?.stdout;
-    artefacts += &tf.test_dir().read_file("terraform.tfstate")?;
+    let mut artefacts = tf.apply_and_collect_outputs()?;
     artefacts += &tf.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])?.describe();
     assert!(artefacts.contains("provider.terraform-provider-datadog"));
     let aws_secret = sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default();

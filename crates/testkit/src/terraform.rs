@@ -263,6 +263,19 @@ impl Terraform {
         cmd
     }
 
+    /// Applies, plans to a file, and returns everything a user or a log could see:
+    /// both commands' output, the plan and the state as JSON, and the state file.
+    /// Secret greps search this (with `TF_LOG=TRACE` set, the logs are in it too).
+    pub fn apply_and_collect_outputs(&self) -> anyhow::Result<String> {
+        let mut all = String::new();
+        all += &self.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?.describe();
+        all += &self.run_ok(&["plan", "-input=false", "-no-color", "-out=p.tfplan"])?.describe();
+        all += &self.run_ok(&["show", "-json", "p.tfplan"])?.stdout;
+        all += &self.run_ok(&["show", "-json"])?.stdout;
+        all += &self.dir.read_file("terraform.tfstate")?;
+        Ok(all)
+    }
+
     /// Runs `terraform <args>` (bounded) and returns its output whatever the
     /// exit code; errors only when it can't start or times out.
     pub fn run(&self, args: &[&str]) -> anyhow::Result<Output> {
