@@ -739,7 +739,7 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
         anyhow::Ok((op.stack_set_operation().and_then(|o| o.operation_preferences()).cloned(), results.summaries().to_vec()))
     })?;
     let prefs = prefs.unwrap_or_else(|| aws_sdk_cloudformation::types::StackSetOperationPreferences::builder().build());
-    assert_eq!(prefs.max_concurrent_count(), Some(25), "{prefs:?}");
+    assert_eq!(prefs.max_concurrent_count(), Some(50), "{prefs:?}");
     assert_eq!(prefs.failure_tolerance_percentage(), Some(100), "{prefs:?}");
     assert_eq!(prefs.concurrency_mode().map(|m| m.as_str()), Some("SOFT_FAILURE_TOLERANCE"));
     assert_eq!(prefs.region_concurrency_type().map(|m| m.as_str()), Some("SEQUENTIAL"));
@@ -748,6 +748,64 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
 
     assert_eq!(planned_changes(&tf.plan_json()?), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
     tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    Ok(())
+}
+
+/// A burst that meets Datadog's rate limit: the template fails the throttled stacks
+/// with a 429 while the operation succeeds; the provider deploys those accounts,
+/// and only those, again at lower concurrency until every one is registered, all
+/// within the one apply, and the next plan is empty.
+#[test]
+fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Result<()> {
+    let sb = start()?;
+    emulator_call(&sb, "POST", "accounts", Some(json!({"name": "bulk", "ou_path": "Production", "count": 40})))?;
+    let dd = fake_datadog_admin(&sb);
+    dd.admin_post("rate-limit", &json!({"limit": 12, "period_seconds": 1}))?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
+        sb.var("SANDBOX_ROOT_ID").unwrap_or_default()
+    ))?;
+    let out = tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(!text.contains("FAILED") && !text.contains("no healthy stack instance"), "every account must be deployed within the apply:\n{text}");
+    let log = dd.admin_get("requests")?;
+    let throttled = log["requests"].as_array().map_or(0, |r| r.iter().filter(|r| r["status"] == 429).count());
+    assert!(throttled > 0, "the burst must have met the limit, or this test proves nothing");
+    dd.admin_delete("rate-limit")?;
+
+    let expected = account_ids(&tf.state_json()?);
+    assert!(expected.len() > 40, "{expected:?}");
+    let registered: BTreeSet<String> = datadog_accounts(&sb)?.iter().filter_map(|a| a["attributes"]["aws_account_id"].as_str().map(str::to_owned)).collect();
+    assert_eq!(registered, expected, "every account registered once, none missing");
+
+    // The first operation covers the OU at 50 at a time; each follow-up only the
+    // accounts that were throttled, at half the concurrency of the one before.
+    let cfn = cloudformation(&sb);
+    let rt = tokio::runtime::Runtime::new()?;
+    let operations = rt.block_on(async {
+        let ops = cfn.list_stack_set_operations().stack_set_name(SET).send().await?;
+        let mut creates = Vec::new();
+        for o in ops.summaries().iter().filter(|o| o.action().map(|a| a.as_str()) == Some("CREATE")) {
+            let id = o.operation_id().unwrap_or_default();
+            let op = cfn.describe_stack_set_operation().stack_set_name(SET).operation_id(id).send().await?;
+            let op = op.stack_set_operation().cloned().unwrap_or_else(|| aws_sdk_cloudformation::types::StackSetOperation::builder().build());
+            let results = cfn.list_stack_set_operation_results().stack_set_name(SET).operation_id(id).send().await?;
+            let concurrency = op.operation_preferences().and_then(|p| p.max_concurrent_count()).unwrap_or_default();
+            let filtered = op.deployment_targets().and_then(|t| t.account_filter_type()).map(|f| f.as_str().to_owned()).unwrap_or_default();
+            creates.push((op.creation_timestamp().map(|t| t.as_nanos()).unwrap_or_default(), concurrency, filtered, results.summaries().len()));
+        }
+        creates.sort_by_key(|c| c.0);
+        anyhow::Ok(creates)
+    })?;
+    assert!(operations.len() >= 2, "throttled accounts need a follow-up: {operations:?}");
+    assert_eq!((operations[0].1, operations[0].3), (50, expected.len()), "{operations:?}");
+    for pair in operations.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        assert_eq!(after.2, "INTERSECTION", "a follow-up is narrowed to its accounts: {operations:?}");
+        assert!(after.3 < before.3 && after.1 == (before.1 / 2).max(1), "fewer accounts, half the concurrency: {operations:?}");
+    }
     assert!(tf.plan_is_empty()?);
     Ok(())
 }

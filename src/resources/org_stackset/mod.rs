@@ -14,6 +14,7 @@
 
 mod model;
 mod operations;
+mod runner;
 mod schema;
 mod validate;
 
@@ -29,7 +30,8 @@ use crate::plugin::{ApplyRequest, AttrPath, CallCtx, Diagnostics, PlanChange, Pr
 use crate::provider::{Clients, ProviderData};
 
 use model::{registration_digest, revision_after_update, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
-use operations::{plan_start, wait, Budget, OperationError, Start};
+use operations::{Budget, OperationError};
+use runner::{run, run_instances, Instances, OpKind};
 use schema::DEFAULT_TEMPLATE_URL;
 
 /// Private-state key: the template hash this provider last applied.
@@ -50,149 +52,6 @@ impl OrgStackSet {
     pub fn new(data: Arc<ProviderData>) -> Self {
         OrgStackSet { schema: schema::schema(), data, accounts: AccountCache::default() }
     }
-}
-
-/// One kind of operation, with its input.
-enum OpKind<'a> {
-    UpdateSet(&'a crate::clients::aws::StackSetInput),
-    CreateInstances(&'a InstanceTargets),
-    DeleteInstances(&'a InstanceTargets),
-}
-
-impl OpKind<'_> {
-    fn action(&self) -> &'static str {
-        match self {
-            OpKind::UpdateSet(_) => "update-stack-set",
-            OpKind::CreateInstances(_) => "create-instances",
-            OpKind::DeleteInstances(_) => "delete-instances",
-        }
-    }
-
-    /// Hashed into the operation id; parameter values are left out (they hold keys),
-    /// the rest of the input is what makes two requests the same.
-    fn digest(&self) -> String {
-        match self {
-            OpKind::UpdateSet(input) => {
-                let params: Vec<(&str, bool)> = input.parameters.iter().map(|p| (p.key.as_str(), p.use_previous)).collect();
-                let values: Vec<Option<&String>> = input
-                    .parameters
-                    .iter()
-                    .filter(|p| !p.key.starts_with("DatadogApi") && !p.key.starts_with("DatadogApp"))
-                    .map(|p| p.value.as_ref())
-                    .collect();
-                operations::digest(&(&input.template, params, values, &input.tags, input.auto_deployment, input.managed_execution, &input.description))
-            }
-            OpKind::CreateInstances(t) | OpKind::DeleteInstances(t) => operations::digest(t),
-        }
-    }
-}
-
-/// Tries of an instance operation (deploying or deleting stacks) within one apply
-/// when every failure was transient (throttling or a server error on the way to
-/// Datadog or AWS): a stack's deletion unregisters the account in Datadog and
-/// fails on a 429 just as its creation does.
-const INSTANCE_TRIES: u32 = 3;
-
-/// Starts (or joins) one operation and waits for it; an instance operation whose
-/// failures were all transient is started again, within the budget.
-async fn run(
-    aws: &dyn StackSets,
-    m: &Model,
-    kind: OpKind<'_>,
-    what: &str,
-    budget: Budget,
-    ctx: &CallCtx,
-) -> Result<(), OperationError> {
-    let mut tries = 1;
-    loop {
-        match run_once(aws, m, &kind, what, budget, ctx).await {
-            Err(OperationError::Failed { id, transient: true, failures, .. })
-                if tries < INSTANCE_TRIES
-                    && matches!(kind, OpKind::CreateInstances(_) | OpKind::DeleteInstances(_))
-                    && tokio::time::Instant::now() < budget.deadline =>
-            {
-                tries += 1;
-                tracing::warn!(stack_set = %m.name, operation_id = %id, "{what}: transient failures, trying again ({tries} of {INSTANCE_TRIES}):\n{failures}");
-            }
-            other => return other,
-        }
-    }
-}
-
-/// AWS takes at most this many OUs in one CreateStackInstances or DeleteStackInstances.
-const MAX_OUS_PER_OPERATION: usize = 50;
-
-/// Which instance operation.
-#[derive(Clone, Copy)]
-enum Instances {
-    Create,
-    Delete,
-}
-
-/// Creates or deletes instances over any number of OUs: one operation per batch of
-/// at most 50 OUs, one after the other. Each batch has its own deterministic id, so
-/// a re-run joins an interrupted batch like any other operation.
-async fn run_instances(
-    aws: &dyn StackSets,
-    m: &Model,
-    kind: Instances,
-    targets: &InstanceTargets,
-    what: &str,
-    budget: Budget,
-    ctx: &CallCtx,
-) -> Result<(), OperationError> {
-    let batches: Vec<InstanceTargets> = targets
-        .organizational_unit_ids
-        .chunks(MAX_OUS_PER_OPERATION)
-        .map(|ous| InstanceTargets { organizational_unit_ids: ous.to_vec(), ..targets.clone() })
-        .collect();
-    let count = batches.len();
-    for (n, batch) in batches.iter().enumerate() {
-        let what = if count > 1 { format!("{what} (OU batch {} of {count})", n + 1) } else { what.to_owned() };
-        let op = match kind {
-            Instances::Create => OpKind::CreateInstances(batch),
-            Instances::Delete => OpKind::DeleteInstances(batch),
-        };
-        run(aws, m, op, &what, budget, ctx).await?;
-    }
-    Ok(())
-}
-
-/// Starts (or joins) one operation and waits for it.
-async fn run_once(
-    aws: &dyn StackSets,
-    m: &Model,
-    kind: &OpKind<'_>,
-    what: &str,
-    budget: Budget,
-    ctx: &CallCtx,
-) -> Result<(), OperationError> {
-    let history = aws.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
-    let id = match plan_start(&m.name, kind.action(), &kind.digest(), &history) {
-        Start::Join(id) => {
-            tracing::info!(stack_set = %m.name, operation_id = %id, "joining {what}, left running by an interrupted run");
-            id
-        }
-        Start::New(id) => {
-            let req = crate::clients::aws::OperationRequest {
-                stack_set: m.name.clone(),
-                call_as: m.call_as,
-                operation_id: id.clone(),
-                preferences: m.preferences(),
-            };
-            let started = match kind {
-                OpKind::UpdateSet(input) => aws.update_stack_set(input, &req, &ctx.cancel).await,
-                OpKind::CreateInstances(t) => aws.create_stack_instances(t, &req, &ctx.cancel).await,
-                OpKind::DeleteInstances(t) => aws.delete_stack_instances(t, &req, &ctx.cancel).await,
-            };
-            match started {
-                Ok(id) => id,
-                Err(e) if e.code() == Some("OperationIdAlreadyExistsException") => id,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    };
-    wait(aws, &m.name, m.call_as, &id, what, budget, ctx).await.map(|_| ())
 }
 
 /// How long a walk of the organization is reused: a refresh and the plan that follows
@@ -350,7 +209,8 @@ impl OrgStackSet {
         let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
         let healthy = healthy_accounts(&instances, Some(&region));
         let organization = clients.aws().await.organization.clone();
-        let expected = expected_accounts(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        // Walked once after the operations; the read-back that follows reuses it.
+        let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
         let missing: Vec<String> = expected.difference(&healthy).cloned().collect();
         if !missing.is_empty() {
             tracing::info!(stack_set = %m.name, "{} of {} accounts need a stack instance", missing.len(), expected.len());

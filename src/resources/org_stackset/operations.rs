@@ -22,7 +22,7 @@ pub(super) enum OperationError {
     #[error("{0}")]
     Aws(#[from] AwsError),
     #[error("operation {id} ({what}) ended {status}{reason}:\n{failures}")]
-    Failed { id: String, what: String, status: String, reason: String, failures: String, transient: bool },
+    Failed { id: String, what: String, status: String, reason: String, failures: String, results: Vec<OperationResult> },
     #[error("timed out after {limit:?} waiting for operation {id} ({what}); it keeps running in AWS and the next apply waits for it")]
     Timeout { id: String, what: String, limit: Duration },
     #[error("stopped waiting for operation {id} ({what}): Terraform asked the provider to stop; it keeps running in AWS and the next apply waits for it")]
@@ -93,7 +93,16 @@ pub(super) async fn wait(
     tracing::info!(stack_set, operation_id = id, "waiting for {what}");
     loop {
         let op = aws.describe_operation(stack_set, call_as, id, &ctx.cancel).await?;
-        let results = aws.list_operation_results(stack_set, call_as, id, &ctx.cancel).await.unwrap_or_default();
+        // While it runs, results only feed the progress line; once it ended they
+        // say which accounts failed, so a failed listing is then an error.
+        let results = match aws.list_operation_results(stack_set, call_as, id, &ctx.cancel).await {
+            Ok(r) => r,
+            Err(e) if !op.is_done() => {
+                tracing::debug!(stack_set, operation_id = id, "listing the operation's results failed, will ask again: {e}");
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        };
         let progress = progress_line(&results);
         if progress != last_progress && !progress.is_empty() {
             tracing::info!(stack_set, operation_id = id, "{what}: {progress}");
@@ -105,9 +114,8 @@ pub(super) async fn wait(
                 return Ok(op);
             }
             let reason = if op.status_reason.is_empty() { String::new() } else { format!(" ({})", op.status_reason) };
-            let transient = all_failures_transient(&results);
             let failures = if failures.is_empty() { "no account reported a failure".to_owned() } else { failures.join("\n") };
-            return Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status, reason, failures, transient });
+            return Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status, reason, failures, results });
         }
         if Instant::now() + interval > deadline {
             return Err(OperationError::Timeout { id: id.to_owned(), what: what.to_owned(), limit });
@@ -138,10 +146,10 @@ fn progress_line(results: &[OperationResult]) -> String {
     line
 }
 
-/// Whether every failed account failed for a reason that a second try can cure:
-/// Datadog or AWS throttling, or a server error, met by the template's custom
-/// resource or by CloudFormation. Cancelled accounts only followed a failure.
-fn all_failures_transient(results: &[OperationResult]) -> bool {
+/// Whether an account's failure is one a second try can cure: Datadog or AWS
+/// throttling, or a server error, met by the template's custom resource or by
+/// CloudFormation.
+pub(super) fn is_transient(reason: &str) -> bool {
     // Compared in lower case: Datadog says "Too many requests", AWS "Rate exceeded".
     const TRANSIENT: &[&str] = &[
         "'status': '429'",
@@ -159,8 +167,8 @@ fn all_failures_transient(results: &[OperationResult]) -> bool {
         "bad gateway",
         "gateway timeout",
     ];
-    let failed: Vec<String> = results.iter().filter(|r| r.status == "FAILED").map(|r| r.status_reason.to_lowercase()).collect();
-    !failed.is_empty() && failed.iter().all(|reason| TRANSIENT.iter().any(|t| reason.contains(t)))
+    let reason = reason.to_lowercase();
+    TRANSIENT.iter().any(|t| reason.contains(t))
 }
 
 /// `account 111111111111, us-east-1: FAILED: <AWS's reason>` for every failure.
@@ -210,21 +218,15 @@ mod tests {
         assert!(a.len() <= 128 && a.starts_with("tf-") && a[3..].bytes().all(|b| b.is_ascii_hexdigit()));
     }
 
-    fn result(account: &str, status: &str, reason: &str) -> OperationResult {
-        OperationResult { account: account.into(), region: "us-east-1".into(), status: status.into(), status_reason: reason.into() }
-    }
-
     #[test]
     fn only_throttling_and_server_errors_count_as_transient() {
         let bad_gateway = "ResourceStatusReason:Received response status [FAILED] from custom resource. Message returned: {\"Message\": \"Datadog API returned error: {'errors': [{'status': '502', 'title': 'Bad Gateway'}]}\"}";
         let exists = "ResourceStatusReason:DatadogIntegrationRole already exists in stack arn:aws:cloudformation:us-east-1:111111111111:stack/other";
-        let cancelled = "Cancelled since failure tolerance has exceeded";
-        assert!(all_failures_transient(&[result("1", "FAILED", bad_gateway), result("2", "CANCELLED", cancelled)]));
-        assert!(all_failures_transient(&[result("1", "FAILED", "Rate exceeded (Service: Lambda)")]));
-        assert!(all_failures_transient(&[result("1", "FAILED", "Datadog API returned error: {'errors': ['Too many requests']}")]));
-        assert!(!all_failures_transient(&[result("1", "FAILED", bad_gateway), result("2", "FAILED", exists)]));
-        assert!(!all_failures_transient(&[result("2", "CANCELLED", cancelled)]), "nothing failed");
-        assert!(!all_failures_transient(&[]));
+        assert!(is_transient(bad_gateway));
+        assert!(is_transient("Rate exceeded (Service: Lambda)"));
+        assert!(is_transient("Datadog API returned error: {'errors': ['Too many requests']}"));
+        assert!(!is_transient(exists));
+        assert!(!is_transient("Cancelled since failure tolerance has exceeded"));
     }
 
     #[test]

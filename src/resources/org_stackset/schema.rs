@@ -59,7 +59,7 @@ pub(super) fn schema() -> Schema {
             Attribute::string("region_concurrency_type", "`SEQUENTIAL` (the guide's choice) or `PARALLEL`.").default(s("SEQUENTIAL")),
             Attribute::typed("failure_tolerance_count", Type::Number, "Accounts that may fail per region before the operation stops. Conflicts with `failure_tolerance_percentage`. When neither is set, every account may fail without stopping the others (100 %); each failure is named and the next apply retries it.").optional(),
             Attribute::typed("failure_tolerance_percentage", Type::Number, "Percentage of accounts that may fail per region. Conflicts with `failure_tolerance_count`. Sent as 100 when neither is set.").optional(),
-            Attribute::typed("max_concurrent_count", Type::Number, "Accounts deployed at once. Conflicts with `max_concurrent_percentage`. Sent as 25 when neither is set (AWS's own default is 1: one account at a time).").optional(),
+            Attribute::typed("max_concurrent_count", Type::Number, "Accounts deployed at once. Conflicts with `max_concurrent_percentage`. Sent as 50 when neither is set (AWS's own default is 1: one account at a time).").optional(),
             Attribute::typed("max_concurrent_percentage", Type::Number, "Percentage of accounts deployed at once. Conflicts with `max_concurrent_count`.").optional(),
             Attribute::string("concurrency_mode", "`STRICT_FAILURE_TOLERANCE` or `SOFT_FAILURE_TOLERANCE`. Sent as `SOFT_FAILURE_TOLERANCE` when not set (concurrency not bound by the failure tolerance).").optional(),
         ],
