@@ -393,6 +393,8 @@ resource "datadog_aws_account_link" "a" {
         out["rows"][n] = r
 
 
+# The provider's default max_concurrent_count (src/resources/org_stackset/model.rs).
+DEFAULT_CONCURRENCY = 50
 ONBOARDING_GOAL_T = 40  # wall ≤ 40·t at N = 1,000 with the defaults
 SEQUENTIAL_PREFS = """  operation_preferences = {
     failure_tolerance_count = 0
@@ -760,7 +762,7 @@ def report(res, path, total):
             d, q = r["defaults"], r["sequential"]
             goal = n >= 1000
             row("7", f"`apply` of one `datadog_aws_org_stackset` over {n} member accounts (t = {t:g} s per "
-                "instance), defaults (25 at a time, SOFT) vs sequential (1 at a time, STRICT), wall / t",
+                f"instance), defaults ({DEFAULT_CONCURRENCY} at a time, SOFT) vs sequential (1 at a time, STRICT), wall / t",
                 f"{d['wall'] / t:.0f}·t ({d['wall']:.2f} s)", f"{q['wall'] / t:.0f}·t ({q['wall']:.2f} s)",
                 ratio(d["wall"], q["wall"]), f"≤ {ONBOARDING_GOAL_T}·t" if goal else "(info)",
                 yes(d["wall"] / t <= ONBOARDING_GOAL_T) if goal else "")
@@ -908,7 +910,7 @@ def onboarding_detail(ob):
          "Each (N, preferences) in its own sandbox: an OU made through the emulator's admin API with N member "
          "accounts (`POST /_emulator/accounts` with `count`), a `datadog_aws_org_stackset` alone targeting that OU "
          "(no links), `SANDBOX_INSTANCE_SECONDS` = t. `defaults` leaves `operation_preferences` out (the provider's "
-         "25 at a time, tolerance 100 %, SOFT); `sequential` sets `failure_tolerance_count = 0, max_concurrent_count "
+         f"{DEFAULT_CONCURRENCY} at a time, tolerance 100 %, SOFT); `sequential` sets `failure_tolerance_count = 0, max_concurrent_count "
          "= 1, STRICT_FAILURE_TOLERANCE` (AWS's defaults). The fake's request log is cleared before each apply; "
          + ("the fake does not enforce its rate limit (429s only from injected faults, none here). " if not ob.get("rate_limit")
             else f"the fake enforced {ob['rate_limit'][0]} requests per {ob['rate_limit'][1]} s per key. ")
