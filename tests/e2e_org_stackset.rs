@@ -733,7 +733,7 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
     let rt = tokio::runtime::Runtime::new()?;
     let (prefs, results) = rt.block_on(async {
         let ops = cfn.list_stack_set_operations().stack_set_name(SET).send().await?;
-        let first = ops.summaries().iter().filter(|o| o.action().map(|a| a.as_str()) == Some("CREATE")).last().and_then(|o| o.operation_id()).unwrap_or_default().to_owned();
+        let first = ops.summaries().iter().rfind(|o| o.action().map(|a| a.as_str()) == Some("CREATE")).and_then(|o| o.operation_id()).unwrap_or_default().to_owned();
         let op = cfn.describe_stack_set_operation().stack_set_name(SET).operation_id(&first).send().await?;
         let results = cfn.list_stack_set_operation_results().stack_set_name(SET).operation_id(&first).send().await?;
         anyhow::Ok((op.stack_set_operation().and_then(|o| o.operation_preferences()).cloned(), results.summaries().to_vec()))
