@@ -11,9 +11,20 @@
 //! in the same apply and re-send only where a stack ran; refresh compares that with
 //! the healthy instances, so a missing, failed or outdated instance shows as drift.
 //! Instance operations run in batches of at most 50 OUs, AWS's cap.
+//!
+//! One file per job: `plan` (the plan), `apply` (instances converged and the state
+//! recorded), `refresh` (reading back), `runner` (starting, joining and retrying
+//! operations) over `operations` (ids and the wait), `organization` (who should
+//! have an instance), `parameters` (the template's parameter names), `model`,
+//! `schema`, `validate`. This file is the resource's trait implementation.
 
+mod apply;
 mod model;
 mod operations;
+mod organization;
+mod parameters;
+mod plan;
+mod refresh;
 mod runner;
 mod schema;
 mod validate;
@@ -24,13 +35,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::clients::aws::{AwsError, InstanceTargets, Organization, StackInstance, StackSets, TrustedAccess};
+use crate::clients::aws::{AwsError, InstanceTargets, StackSets, TrustedAccess};
 use crate::clients::secret::Secret;
-use crate::plugin::{ApplyRequest, AttrPath, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
+use crate::plugin::{ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
-use model::{registration_digest, revision_after_update, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
-use operations::{Budget, OperationError};
+use model::Model;
+use operations::Budget;
+use organization::AccountCache;
 use runner::{run, run_instances, Instances, OpKind};
 use schema::DEFAULT_TEMPLATE_URL;
 
@@ -52,56 +64,6 @@ impl OrgStackSet {
     pub fn new(data: Arc<ProviderData>) -> Self {
         OrgStackSet { schema: schema::schema(), data, accounts: AccountCache::default() }
     }
-}
-
-/// How long a walk of the organization is reused: a refresh and the plan that follows
-/// it in the same run ask the same question seconds apart; a later run asks afresh.
-const ORGANIZATION_TTL: Duration = Duration::from_secs(30);
-
-/// Targeted OU ids -> (when walked, active member accounts under them).
-type AccountsByTargets = std::collections::HashMap<BTreeSet<String>, (std::time::Instant, BTreeSet<String>)>;
-
-/// Active member accounts under the targets, remembered briefly per target set.
-#[derive(Debug, Default)]
-struct AccountCache(std::sync::Mutex<AccountsByTargets>);
-
-impl AccountCache {
-    async fn expected(&self, org: &dyn Organization, targets: &BTreeSet<String>, ctx: &CallCtx) -> Result<BTreeSet<String>, AwsError> {
-        let fresh = |at: &std::time::Instant| at.elapsed() < ORGANIZATION_TTL;
-        if let Ok(map) = self.0.lock() {
-            if let Some((_, accounts)) = map.get(targets).filter(|(at, _)| fresh(at)) {
-                return Ok(accounts.clone());
-            }
-        }
-        let accounts = expected_accounts(org, targets, ctx).await?;
-        if let Ok(mut map) = self.0.lock() {
-            map.retain(|_, (at, _)| fresh(at));
-            map.insert(targets.clone(), (std::time::Instant::now(), accounts.clone()));
-        }
-        Ok(accounts)
-    }
-}
-
-/// Active member accounts under the targets: who should have an instance.
-async fn expected_accounts(org: &dyn Organization, targets: &BTreeSet<String>, ctx: &CallCtx) -> Result<BTreeSet<String>, AwsError> {
-    let management = org.management_account_id(&ctx.cancel).await?;
-    let mut accounts = BTreeSet::new();
-    for target in targets {
-        for a in org.accounts_under(target, &ctx.cancel).await? {
-            if a.status == "ACTIVE" && a.id != management {
-                accounts.insert(a.id);
-            }
-        }
-    }
-    Ok(accounts)
-}
-
-fn healthy_accounts(instances: &[StackInstance], region: Option<&str>) -> BTreeSet<String> {
-    instances
-        .iter()
-        .filter(|i| i.is_healthy() && region.is_none_or(|r| i.region == r))
-        .map(|i| i.account.clone())
-        .collect()
 }
 
 fn timeout(m: &Model, op: &str) -> Duration {
@@ -128,273 +90,15 @@ fn summary(action: &str, m: &Model) -> String {
     format!("{action} StackSet ({})", m.name)
 }
 
-impl OrgStackSet {
-    /// Reads the StackSet into `m`; `None` when it is gone (from its administration
-    /// region: AWS answers "not found" from every other one).
-    async fn refresh(&self, clients: &Clients, mut m: Model, private: &mut Private, ctx: &CallCtx) -> Result<Option<Model>, AwsError> {
-        let sets = stack_sets_of(clients, &m).await;
-        let remote = match sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
-            Ok(s) if s.status == "DELETED" => return Ok(None),
-            Ok(s) => s,
-            Err(AwsError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
-        m.absorb_remote(&remote, &instances);
-        let sha = sha256_hex(&remote.template_body);
-        match private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()) {
-            Some(applied) if applied != sha => {
-                // Someone changed the template: show it on the argument that chose it.
-                if m.template_body.is_some() {
-                    m.template_body = Some(remote.template_body.clone());
-                } else {
-                    m.template_url = Some(TEMPLATE_CHANGED.to_owned());
-                }
-            }
-            Some(_) => {}
-            None => {
-                private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha.clone()));
-            }
-        }
-        m.template_sha256 = Value::String(sha);
-        let organization = clients.aws().await.organization.clone();
-        let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
-        let region = m.region_name();
-        let covered: Vec<&StackInstance> =
-            instances.iter().filter(|i| i.is_healthy() && region.as_deref().is_none_or(|r| i.region == r) && expected.contains(&i.account)).collect();
-        m.account_ids = string_set(covered.iter().map(|i| i.account.clone()));
-        let digest = registration_digest(&m);
-        let before = m.account_revisions.as_map().cloned().unwrap_or_default();
-        let revision = |i: &StackInstance| revision_of_account(&i.stack_id, &digest, before.get(&i.account).and_then(Value::as_str));
-        m.account_revisions = Value::Map(covered.iter().map(|i| (i.account.clone(), Value::String(revision(i)))).collect());
-        let history = sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
-        m.revision = Value::String(revision_of(&history));
-        Ok(Some(m))
-    }
-
-    /// Brings instances in line with `m`: region move, OU changes, then repairs of the
-    /// accounts still missing, deploying to those accounts only (every other stack
-    /// stays as it is, and so does its Datadog registration).
-    async fn converge_instances(&self, clients: &Clients, prior: Option<&Model>, m: &Model, budget: Budget, ctx: &CallCtx) -> Result<(), OperationError> {
-        let stack_sets = stack_sets_of(clients, m).await;
-        let sets = stack_sets.as_ref();
-        let Some(region) = m.region_name() else { return Ok(()) };
-        let targets = |ous: &BTreeSet<String>, only_accounts: Vec<String>| InstanceTargets {
-            organizational_unit_ids: ous.iter().cloned().collect(),
-            regions: vec![region.clone()],
-            only_accounts,
-        };
-        let mut added = m.organizational_unit_ids.clone();
-        if let Some(p) = prior {
-            let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
-            let stale_regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).filter(|r| *r != region).collect();
-            if !stale_regions.is_empty() {
-                let mut ous = p.organizational_unit_ids.clone();
-                ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()));
-                let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: stale_regions.into_iter().collect(), only_accounts: vec![] };
-                run_instances(sets, m, Instances::Delete, &t, "deleting stack instances in other regions", budget, ctx).await?;
-            }
-            let removed: BTreeSet<String> = p.organizational_unit_ids.difference(&m.organizational_unit_ids).cloned().collect();
-            if !removed.is_empty() {
-                let t = targets(&removed, vec![]);
-                run_instances(sets, m, Instances::Delete, &t, "deleting stack instances of removed OUs", budget, ctx).await?;
-            }
-            added.retain(|ou| !p.organizational_unit_ids.contains(ou));
-        }
-        // New targets are deployed whole, so AWS records them for auto-deployment.
-        if !added.is_empty() {
-            let t = targets(&added, vec![]);
-            run_instances(sets, m, Instances::Create, &t, "creating stack instances", budget, ctx).await?;
-        }
-        let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
-        let healthy = healthy_accounts(&instances, Some(&region));
-        let organization = clients.aws().await.organization.clone();
-        // Walked once after the operations; the read-back that follows reuses it.
-        let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
-        let missing: Vec<String> = expected.difference(&healthy).cloned().collect();
-        if !missing.is_empty() {
-            tracing::info!(stack_set = %m.name, "{} of {} accounts need a stack instance", missing.len(), expected.len());
-            let t = targets(&m.organizational_unit_ids, missing);
-            run_instances(sets, m, Instances::Create, &t, "deploying stack instances to the accounts that lack one", budget, ctx).await?;
-        }
-        Ok(())
-    }
-
-    /// The state after an apply: what AWS has, with plan-known values kept, and the
-    /// differences between the plan and the outcome said as warnings.
-    async fn applied_state(&self, clients: &Clients, planned: &Model, private: &mut Private, ctx: &CallCtx, diags: &mut Diagnostics) -> Option<Value> {
-        // What the StackSet now runs is what this apply applied: let the refresh
-        // record its hash instead of comparing against the previous one.
-        private.remove(APPLIED_TEMPLATE);
-        let mut state = match self.refresh(clients, planned.clone(), private, ctx).await {
-            Ok(Some(s)) => s,
-            Ok(None) => {
-                diags.error(summary("reading back", planned), "The StackSet is gone right after it was written.");
-                return None;
-            }
-            Err(e) => {
-                diags.error(summary("reading back", planned), e.to_string());
-                return None;
-            }
-        };
-        // Values the plan already promised stay as promised; the next refresh tells
-        // the truth, and shows anything that fell short as drift to repair.
-        if planned.account_ids.is_wholly_known() && !planned.account_ids.semantically_equal(&state.account_ids) {
-            let short: Vec<String> = set_items(&planned.account_ids).difference(&set_items(&state.account_ids)).cloned().collect();
-            if !short.is_empty() {
-                diags.warning(
-                    format!("{} of the planned accounts have no healthy stack instance yet", short.len()),
-                    format!("Accounts: {}. The next plan shows them as drift and the next apply deploys them again.", short.join(", ")),
-                );
-            }
-            state.account_ids = planned.account_ids.clone();
-        }
-        state.account_revisions = promised_revisions(&planned.account_revisions, &state.account_revisions);
-        for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256)] {
-            if kept.is_wholly_known() {
-                *field = kept.clone();
-            }
-        }
-        state.template_url = planned.template_url.clone();
-        state.template_body = planned.template_body.clone();
-        state.region = planned.region.clone();
-        state.organizational_unit_ids = planned.organizational_unit_ids.clone();
-        state.datadog_site = planned.datadog_site.clone();
-        Some(state.to_value())
-    }
+/// The strings of a set value.
+fn set_items(v: &Value) -> BTreeSet<String> {
+    v.elements().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
 /// The StackSet calls for `m`, in its administration region (the configured region
 /// while it does not exist yet).
 async fn stack_sets_of(clients: &Clients, m: &Model) -> Arc<dyn StackSets> {
     clients.aws_in(m.home_region().as_deref()).await.stack_sets
-}
-
-/// After an apply, the revisions the plan promised: its keys, its known values, and
-/// what AWS now says for the values the plan left unknown ("" for an account whose
-/// instance failed; the next plan shows it as drift).
-fn promised_revisions(planned: &Value, now: &Value) -> Value {
-    let Some(planned) = planned.as_map() else { return now.clone() };
-    let now = now.as_map();
-    Value::Map(
-        planned
-            .iter()
-            .map(|(account, v)| {
-                let v = if v.is_wholly_known() { v.clone() } else { now.and_then(|n| n.get(account)).cloned().unwrap_or_else(|| Value::String(String::new())) };
-                (account.clone(), v)
-            })
-            .collect(),
-    )
-}
-
-/// The planned revision of each expected account: updated in place when its healthy
-/// stack only gets new inputs, unknown when its stack will be created.
-fn planned_revisions(prior: &Value, expected: &BTreeSet<String>, redeployed: impl Fn(&str) -> bool, digest: Option<&str>) -> Value {
-    let prior = prior.as_map();
-    Value::Map(
-        expected
-            .iter()
-            .map(|account| {
-                let before = prior.and_then(|p| p.get(account)).and_then(Value::as_str).filter(|r| !r.is_empty());
-                let after = match (before, digest) {
-                    (Some(rev), Some(digest)) if !redeployed(account) => revision_after_update(rev, digest).map(Value::String),
-                    _ => None,
-                };
-                (account.clone(), after.unwrap_or(Value::Unknown))
-            })
-            .collect(),
-    )
-}
-
-/// Settings AWS stores on the StackSet, which a configuration may leave out.
-const STORED_SETTINGS: &[&str] = &[
-    "description",
-    "datadog_site",
-    "iam_role_name",
-    "disable_metric_collection",
-    "disable_resource_collection",
-    "cloud_security_posture_management",
-    "auto_deployment",
-    "managed_execution",
-    "tags",
-];
-
-/// A create finds a Datadog StackSet of the same name (one made by hand, or by an
-/// interrupted apply) and adopts it: the plan shows the settings it already has
-/// wherever the configuration says nothing, so adopting never overwrites them.
-async fn plan_adoption(sets: &dyn StackSets, change: &mut PlanChange<'_>, planned: &Model, ctx: &CallCtx, diags: &mut Diagnostics) {
-    let existing = match sets.describe_stack_set(&planned.name, planned.call_as, &ctx.cancel).await {
-        Ok(s) if s.status != "DELETED" && s.parameters.contains_key("DatadogApiKey") => s,
-        // Not there (the usual case), or not Datadog's: create says what to do.
-        _ => return,
-    };
-    let mut found = planned.clone();
-    found.absorb_remote(&existing, &[]);
-    let found = found.to_value();
-    for name in STORED_SETTINGS {
-        if change.config.get_attr(name).is_none_or(Value::is_null) {
-            put(&mut change.planned, name, found.get_attr(name).cloned().unwrap_or(Value::Null));
-        }
-    }
-    diags.warning(
-        format!("StackSet {} already exists and will be adopted", planned.name),
-        "A Datadog StackSet of this name exists (made by hand, or by an interrupted apply). This apply takes it over: \
-         the settings the configuration writes are applied, and those it leaves out keep the StackSet's values. \
-         `terraform import` gives the same result without an apply.",
-    );
-}
-
-/// Whether every input of the registration digest is known in the plan.
-fn registration_inputs_known(planned: &Value) -> bool {
-    ["template_url", "template_body", "datadog_site", "iam_role_name", "disable_metric_collection", "disable_resource_collection", "cloud_security_posture_management", "extra_parameters", "keys_revision"]
-        .iter()
-        .all(|n| planned.get_attr(n).is_none_or(Value::is_wholly_known))
-}
-
-/// Sets one attribute of a planned object.
-fn put(planned: &mut Value, name: &str, v: Value) {
-    if let Value::Object(attrs) = planned {
-        attrs.insert(name.to_owned(), v);
-    }
-}
-
-fn set_items(v: &Value) -> BTreeSet<String> {
-    v.elements().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_owned).collect()
-}
-
-impl OrgStackSet {
-    /// Where an existing StackSet lives stays in the plan, with a warning when this
-    /// run's AWS region is another one. Only an explicit provider `aws { region }`
-    /// that differs moves it, by replacement.
-    fn plan_administration_region(&self, clients: &Clients, prior: &Model, configured: Option<&str>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
-        let Some(home) = prior.home_region() else { return };
-        put(&mut change.planned, "administration_region", Value::String(home.clone()));
-        match clients.aws_settings.region.as_deref() {
-            Some(wanted) if wanted != home => {
-                put(&mut change.planned, "administration_region", Value::String(wanted.to_owned()));
-                change.requires_replace.push(AttrPath::root("administration_region"));
-                diags.warning(
-                    format!("StackSet {} moves from {home} to {wanted}", prior.name),
-                    format!(
-                        "The provider's aws {{ region }} is {wanted}, but the StackSet lives in {home} (its administration \
-                         region). A StackSet cannot move, so this plan replaces it: its instances and the StackSet are deleted \
-                         in {home} (each account's stack unregisters it from Datadog), then created in {wanted}. To keep it \
-                         where it is, set aws {{ region = \"{home}\" }} or remove the setting."
-                    ),
-                );
-            }
-            _ if configured != Some(home.as_str()) => diags.warning(
-                format!("StackSet {} is managed in {home}", prior.name),
-                format!(
-                    "This run's AWS region is {}, but the StackSet lives in {home} (its administration region), so every \
-                     StackSet call went to {home}. Nothing changes because of this. To move the StackSet, set the provider's \
-                     aws {{ region }} explicitly.",
-                    configured.unwrap_or("not set")
-                ),
-            ),
-            _ => {}
-        }
-    }
 }
 
 #[async_trait]
@@ -412,134 +116,7 @@ impl Resource for OrgStackSet {
     }
 
     async fn modify_plan(&self, ctx: &CallCtx, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
-        // Only the attributes written below change: a round trip through `Model` would
-        // turn "known after apply" into null.
-        let config = Model::from_value(change.config);
-        let creating = change.is_create();
-        if creating {
-            if let Some(name) = change.config.get_attr("name").filter(|n| n.is_known()) {
-                put(&mut change.planned, "id", name.clone());
-            }
-        }
-        // The pinned template, unless a body or another URL is configured.
-        if change.config.get_attr("template_body").is_some_and(|b| !b.is_null()) {
-            put(&mut change.planned, "template_url", Value::Null);
-        } else if change.config.get_attr("template_url").is_none_or(Value::is_null) {
-            put(&mut change.planned, "template_url", Value::String(DEFAULT_TEMPLATE_URL.to_owned()));
-        }
-        let Ok(clients) = self.data.clients_if_known(diags) else { return };
-        let Some(clients) = clients else { return };
-        if creating && config.datadog_site.is_none() && change.config.get_attr("datadog_site").is_some_and(Value::is_null) {
-            put(&mut change.planned, "datadog_site", Value::String(clients.site.clone()));
-        }
-        let base = clients.aws_base().await;
-        let configured = base.region();
-        let prior = Model::from_value(change.prior);
-        if creating {
-            put(&mut change.planned, "administration_region", configured.clone().map_or(Value::Unknown, Value::String));
-        } else {
-            self.plan_administration_region(&clients, &prior, configured.as_deref(), change, diags);
-        }
-        let planned = Model::from_value(&change.planned);
-        let sets = stack_sets_of(&clients, &planned).await;
-        let organization = base.home().organization.clone();
-        if creating {
-            plan_adoption(sets.as_ref(), change, &planned, ctx, diags).await;
-        }
-        let planned = Model::from_value(&change.planned);
-
-        match sets.organizations_access(planned.call_as, &ctx.cancel).await {
-            Ok(TrustedAccess::Enabled) => {}
-            Ok(_) if planned.activate_trusted_access && creating => {}
-            Ok(status) => diags.error_at(
-                AttrPath::root("activate_trusted_access"),
-                "Trusted access with AWS Organizations is off",
-                format!(
-                    "CloudFormation StackSets cannot deploy to the organization: trusted access is {status:?}. Enable it \
-                     (CloudFormation console > StackSets > Enable trusted access, or `aws cloudformation \
-                     activate-organizations-access` from the management account), or set activate_trusted_access = true \
-                     to have this resource do it on create."
-                ),
-            ),
-            Err(e) => diags.error(summary("checking trusted access for", &planned), e.to_string()),
-        }
-
-        let ou_config = change.config.get_attr("organizational_unit_ids").cloned().unwrap_or(Value::Null);
-        if !ou_config.is_wholly_known() {
-            put(&mut change.planned, "account_ids", Value::Unknown);
-            return;
-        }
-        for id in &planned.organizational_unit_ids {
-            match organization.target_exists(id, &ctx.cancel).await {
-                Ok(true) => {}
-                Ok(false) => diags.error_at(
-                    AttrPath::root("organizational_unit_ids"),
-                    "Organizational unit not found",
-                    format!(
-                        "{id} is not the root or an OU of this organization. List them with `aws organizations list-roots` \
-                         and `aws organizations list-organizational-units-for-parent`."
-                    ),
-                ),
-                Err(e) => diags.error(summary("checking deployment targets of", &planned), e.to_string()),
-            }
-        }
-        if diags.has_errors() {
-            return;
-        }
-        let expected = match self.accounts.expected(organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
-            Ok(a) => a,
-            Err(e) => {
-                diags.error(summary("listing accounts for", &planned), e.to_string());
-                return;
-            }
-        };
-        put(&mut change.planned, "account_ids", string_set(expected.iter().cloned()));
-        if creating {
-            put(&mut change.planned, "account_revisions", planned_revisions(&Value::Null, &expected, |_| true, None));
-            put(&mut change.planned, "instances", Value::Unknown);
-            put(&mut change.planned, "revision", Value::Unknown);
-            put(&mut change.planned, "template_sha256", planned.template_body.as_deref().map_or(Value::Unknown, |b| Value::String(sha256_hex(b))));
-            return;
-        }
-        let mut desired = planned.clone();
-        if let Some(url) = change.planned.get_attr("template_url").and_then(Value::as_str) {
-            desired.template_url = Some(url.to_owned());
-        }
-        if let Some(site) = change.planned.get_attr("datadog_site").and_then(Value::as_str) {
-            desired.datadog_site = Some(site.to_owned());
-        }
-        let settings_change = model::set_settings(&prior) != model::set_settings(&desired);
-        let missing: Vec<String> = expected.difference(&set_items(&prior.account_ids)).cloned().collect();
-        if !missing.is_empty() {
-            diags.warning(
-                format!("{} accounts have no healthy stack instance", missing.len()),
-                format!(
-                    "Accounts {} are under the targeted OUs but have no healthy stack instance (missing, failed or \
-                     outdated); this plan deploys them.",
-                    missing.join(", ")
-                ),
-            );
-        }
-        let instance_change = settings_change
-            || !missing.is_empty()
-            || prior.organizational_unit_ids != desired.organizational_unit_ids
-            || !prior.region.semantically_equal(&desired.region);
-        put(&mut change.planned, "revision", if instance_change { Value::Unknown } else { prior.revision.clone() });
-        // Which stacks rewrite their registration in this apply, account by account.
-        let region_moves = !prior.region.semantically_equal(&desired.region);
-        let digest = registration_inputs_known(&change.planned).then(|| registration_digest(&desired));
-        let revisions = planned_revisions(&prior.account_revisions, &expected, |a| region_moves || missing.iter().any(|m| m == a), digest.as_deref());
-        put(&mut change.planned, "account_revisions", revisions);
-        let template_change = prior.template_url != desired.template_url || prior.template_body != desired.template_body;
-        put(&mut change.planned, 
-            "template_sha256",
-            match (&desired.template_body, template_change) {
-                (Some(b), _) => Value::String(sha256_hex(b)),
-                (None, true) => Value::Unknown,
-                (None, false) => prior.template_sha256.clone(),
-            },
-        );
-        put(&mut change.planned, "instances", if instance_change { Value::Unknown } else { prior.instances.clone() });
+        self.plan(ctx, change, diags).await;
     }
 
     async fn create(&self, ctx: &CallCtx, req: ApplyRequest<'_>, diags: &mut Diagnostics) -> Option<Value> {
@@ -572,7 +149,7 @@ impl Resource for OrgStackSet {
                 // A StackSet of this name exists: ours from an interrupted apply, or a
                 // Datadog StackSet made by hand. Adopt it only if it is Datadog's.
                 match sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
-                    Ok(s) if s.parameters.contains_key("DatadogApiKey") => {
+                    Ok(s) if s.parameters.contains_key(parameters::API_KEY) => {
                         tracing::info!(stack_set = %m.name, "adopting the existing Datadog StackSet of this name");
                         if let Err(e) = run(sets, &m, OpKind::UpdateSet(&input), "updating the existing StackSet", budget, ctx).await {
                             diags.error(summary("updating the existing", &m), e.to_string());

@@ -10,8 +10,8 @@ use crate::clients::secret::Secret;
 use crate::plugin::plan::object;
 use crate::plugin::Value;
 
-use super::schema::DEFAULT_TEMPLATE_URL;
-use super::validate::TYPED_PARAMETERS;
+use super::schema::{DEFAULT_REGION_CONCURRENCY, DEFAULT_ROLE_NAME, DEFAULT_TEMPLATE_URL};
+use super::parameters;
 
 /// Accounts of the one region deployed at once when the configuration says nothing.
 /// AWS's own default is one at a time, which makes a 1,000-account onboarding take a
@@ -123,7 +123,7 @@ impl Model {
                 _ => BTreeSet::new(),
             },
             datadog_site: string(v.get_attr("datadog_site")),
-            iam_role_name: string(v.get_attr("iam_role_name")).unwrap_or_else(|| "DatadogIntegrationRole".into()),
+            iam_role_name: string(v.get_attr("iam_role_name")).unwrap_or_else(|| DEFAULT_ROLE_NAME.into()),
             disable_metric_collection: boolean(v.get_attr("disable_metric_collection"), false),
             disable_resource_collection: boolean(v.get_attr("disable_resource_collection"), false),
             cspm: boolean(v.get_attr("cloud_security_posture_management"), false),
@@ -212,17 +212,17 @@ impl Model {
     pub(super) fn parameters(&self, site: &str, keys: Option<(&Secret, &Secret)>) -> Vec<Parameter> {
         let value = |k: &str, v: String| Parameter { key: k.to_owned(), value: Some(v), use_previous: false };
         let mut params = match keys {
-            Some((api, app)) => vec![value("DatadogApiKey", api.expose().to_owned()), value("DatadogAppKey", app.expose().to_owned())],
-            None => ["DatadogApiKey", "DatadogAppKey"]
+            Some((api, app)) => vec![value(parameters::API_KEY, api.expose().to_owned()), value(parameters::APP_KEY, app.expose().to_owned())],
+            None => parameters::KEYS
                 .iter()
                 .map(|k| Parameter { key: (*k).to_owned(), value: None, use_previous: true })
                 .collect(),
         };
-        params.push(value("DatadogSite", self.datadog_site.clone().unwrap_or_else(|| site.to_owned())));
-        params.push(value("IAMRoleName", self.iam_role_name.clone()));
-        params.push(value("DisableMetricCollection", bool_param(self.disable_metric_collection)));
-        params.push(value("DisableResourceCollection", bool_param(self.disable_resource_collection)));
-        params.push(value("CloudSecurityPostureManagement", bool_param(self.cspm)));
+        params.push(value(parameters::SITE, self.datadog_site.clone().unwrap_or_else(|| site.to_owned())));
+        params.push(value(parameters::ROLE_NAME, self.iam_role_name.clone()));
+        params.push(value(parameters::DISABLE_METRICS, bool_param(self.disable_metric_collection)));
+        params.push(value(parameters::DISABLE_RESOURCES, bool_param(self.disable_resource_collection)));
+        params.push(value(parameters::CSPM, bool_param(self.cspm)));
         for (k, v) in self.extra_parameters.iter().flatten() {
             params.push(value(k, v.clone()));
         }
@@ -263,7 +263,7 @@ impl Model {
             _ => DEFAULT_MAX_CONCURRENT_ACCOUNTS,
         };
         OperationPreferences {
-            region_concurrency_type: text("region_concurrency_type").or_else(|| Some("SEQUENTIAL".to_owned())),
+            region_concurrency_type: text("region_concurrency_type").or_else(|| Some(DEFAULT_REGION_CONCURRENCY.to_owned())),
             failure_tolerance_count: tolerance_count,
             failure_tolerance_percentage: tolerance_percentage.or(tolerance_unset.then_some(DEFAULT_FAILURE_TOLERANCE_PERCENTAGE)),
             max_concurrent_count: concurrent_count.or(concurrency_unset.then_some(default_concurrency)),
@@ -288,15 +288,15 @@ impl Model {
         self.status = Some(remote.status.clone());
         let p = &remote.parameters;
         let flag = |k: &str, current: bool| p.get(k).map_or(current, |v| v == "true");
-        self.datadog_site = p.get("DatadogSite").cloned().or_else(|| self.datadog_site.clone());
-        if let Some(r) = p.get("IAMRoleName") {
+        self.datadog_site = p.get(parameters::SITE).cloned().or_else(|| self.datadog_site.clone());
+        if let Some(r) = p.get(parameters::ROLE_NAME) {
             self.iam_role_name = r.clone();
         }
-        self.disable_metric_collection = flag("DisableMetricCollection", self.disable_metric_collection);
-        self.disable_resource_collection = flag("DisableResourceCollection", self.disable_resource_collection);
-        self.cspm = flag("CloudSecurityPostureManagement", self.cspm);
+        self.disable_metric_collection = flag(parameters::DISABLE_METRICS, self.disable_metric_collection);
+        self.disable_resource_collection = flag(parameters::DISABLE_RESOURCES, self.disable_resource_collection);
+        self.cspm = flag(parameters::CSPM, self.cspm);
         let extra: BTreeMap<String, String> =
-            p.iter().filter(|(k, _)| !TYPED_PARAMETERS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+            p.iter().filter(|(k, _)| !parameters::TYPED.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
         // An empty map stays as configured (`{}` or unset) rather than flipping.
         self.extra_parameters = if extra.is_empty() {
             self.extra_parameters.take().filter(BTreeMap::is_empty)

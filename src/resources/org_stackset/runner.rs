@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::model::Model;
+use super::parameters;
 use super::operations::{self, is_transient, plan_start, wait, Budget, OperationError, Start};
 use crate::clients::aws::{InstanceTargets, OperationPreferences, OperationRequest, OperationResult, StackSetInput, StackSets};
 use crate::plugin::CallCtx;
@@ -46,7 +47,7 @@ impl OpKind<'_> {
                 let values: Vec<Option<&String>> = input
                     .parameters
                     .iter()
-                    .filter(|p| !p.key.starts_with("DatadogApi") && !p.key.starts_with("DatadogApp"))
+                    .filter(|p| !parameters::is_key(&p.key))
                     .map(|p| p.value.as_ref())
                     .collect();
                 operations::digest(&(&input.template, params, values, &input.tags, input.auto_deployment, input.managed_execution, &input.description))

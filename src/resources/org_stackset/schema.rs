@@ -7,6 +7,11 @@ use crate::plugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type, Value}
 pub(super) const DEFAULT_TEMPLATE_URL: &str =
     "https://datadog-cloudformation-template.s3.amazonaws.com/aws/v4.3.0/main_organizations.yaml";
 
+/// The role each account's stack creates, unless `iam_role_name` says otherwise.
+pub(super) const DEFAULT_ROLE_NAME: &str = "DatadogIntegrationRole";
+/// Regions one at a time: the guide's "sequential".
+pub(super) const DEFAULT_REGION_CONCURRENCY: &str = "SEQUENTIAL";
+
 fn s(v: &str) -> Value {
     Value::String(v.to_owned())
 }
@@ -17,7 +22,7 @@ pub(super) fn default_auto_deployment() -> Value {
 
 pub(super) fn default_operation_preferences() -> Value {
     object([
-        ("region_concurrency_type", s("SEQUENTIAL")),
+        ("region_concurrency_type", s(DEFAULT_REGION_CONCURRENCY)),
         ("failure_tolerance_count", Value::Null),
         ("failure_tolerance_percentage", Value::Null),
         ("max_concurrent_count", Value::Null),
@@ -56,7 +61,7 @@ pub(super) fn schema() -> Schema {
         "operation_preferences",
         Nesting::Single,
         vec![
-            Attribute::string("region_concurrency_type", "`SEQUENTIAL` (the guide's choice) or `PARALLEL`.").default(s("SEQUENTIAL")),
+            Attribute::string("region_concurrency_type", "`SEQUENTIAL` (the guide's choice) or `PARALLEL`.").default(s(DEFAULT_REGION_CONCURRENCY)),
             Attribute::typed("failure_tolerance_count", Type::Number, "Accounts that may fail per region before the operation stops. Conflicts with `failure_tolerance_percentage`. When neither is set, every account may fail without stopping the others (100 %); each failure is named and the next apply retries it.").optional(),
             Attribute::typed("failure_tolerance_percentage", Type::Number, "Percentage of accounts that may fail per region. Conflicts with `failure_tolerance_count`. Sent as 100 when neither is set.").optional(),
             Attribute::typed("max_concurrent_count", Type::Number, "Accounts deployed at once. Conflicts with `max_concurrent_percentage`. Sent as 50 when neither is set (AWS's own default is 1: one account at a time).").optional(),
@@ -106,7 +111,7 @@ pub(super) fn schema() -> Schema {
                 .computed()
                 .use_state_for_unknown(),
             Attribute::string("iam_role_name", "Template parameter `IAMRoleName`. Default `DatadogIntegrationRole` on create.")
-                .default_on_create(s("DatadogIntegrationRole")),
+                .default_on_create(s(DEFAULT_ROLE_NAME)),
             Attribute::bool("disable_metric_collection", "Template parameter `DisableMetricCollection` (for CCM or CSM-only use). Default `false` on create.")
                 .default_on_create(Value::Bool(false)),
             Attribute::bool("disable_resource_collection", "Template parameter `DisableResourceCollection`. Default `false` on create.")

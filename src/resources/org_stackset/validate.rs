@@ -3,16 +3,7 @@
 use crate::clients::datadog::SITES;
 use crate::plugin::{AttrPath, Diagnostics, Value};
 
-/// Template parameters that have their own attribute.
-pub(super) const TYPED_PARAMETERS: &[&str] = &[
-    "DatadogApiKey",
-    "DatadogAppKey",
-    "DatadogSite",
-    "IAMRoleName",
-    "DisableMetricCollection",
-    "DisableResourceCollection",
-    "CloudSecurityPostureManagement",
-];
+use super::parameters;
 
 pub(super) const ONE_REGION: &str = "Datadog's template creates global IAM resources (the integration role), so the StackSet \
     must deploy to exactly one region per account: a second region's stacks would fail on the existing role. Pick the one \
@@ -119,7 +110,7 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     if let Some(Value::Map(extra)) = config.get_attr("extra_parameters") {
         for key in extra.keys() {
-            if TYPED_PARAMETERS.contains(&key.as_str()) {
+            if parameters::TYPED.contains(&key.as_str()) {
                 diags.error_at(
                     AttrPath::root("extra_parameters").key(key),
                     "Parameter set twice",

@@ -1,0 +1,54 @@
+//! Reading a StackSet back: AWS's stored settings, its healthy instances in the one
+//! region, the accounts they cover and each account's registration revision, and a
+//! template changed outside Terraform (by hash, against the one this provider applied).
+
+use super::model::{registration_digest, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
+use super::{revision_of, stack_sets_of, OrgStackSet, APPLIED_TEMPLATE};
+use crate::clients::aws::{AwsError, StackInstance};
+use crate::plugin::{CallCtx, Private, Value};
+use crate::provider::Clients;
+
+impl OrgStackSet {
+    /// Reads the StackSet into `m`; `None` when it is gone (from its administration
+    /// region: AWS answers "not found" from every other one).
+    pub(super) async fn refresh(&self, clients: &Clients, mut m: Model, private: &mut Private, ctx: &CallCtx) -> Result<Option<Model>, AwsError> {
+        let sets = stack_sets_of(clients, &m).await;
+        let remote = match sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+            Ok(s) if s.status == "DELETED" => return Ok(None),
+            Ok(s) => s,
+            Err(AwsError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
+        m.absorb_remote(&remote, &instances);
+        let sha = sha256_hex(&remote.template_body);
+        match private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()) {
+            Some(applied) if applied != sha => {
+                // Someone changed the template: show it on the argument that chose it.
+                if m.template_body.is_some() {
+                    m.template_body = Some(remote.template_body.clone());
+                } else {
+                    m.template_url = Some(TEMPLATE_CHANGED.to_owned());
+                }
+            }
+            Some(_) => {}
+            None => {
+                private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha.clone()));
+            }
+        }
+        m.template_sha256 = Value::String(sha);
+        let organization = clients.aws().await.organization.clone();
+        let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
+        let region = m.region_name();
+        let covered: Vec<&StackInstance> =
+            instances.iter().filter(|i| i.is_healthy() && region.as_deref().is_none_or(|r| i.region == r) && expected.contains(&i.account)).collect();
+        m.account_ids = string_set(covered.iter().map(|i| i.account.clone()));
+        let digest = registration_digest(&m);
+        let before = m.account_revisions.as_map().cloned().unwrap_or_default();
+        let revision = |i: &StackInstance| revision_of_account(&i.stack_id, &digest, before.get(&i.account).and_then(Value::as_str));
+        m.account_revisions = Value::Map(covered.iter().map(|i| (i.account.clone(), Value::String(revision(i)))).collect());
+        let history = sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
+        m.revision = Value::String(revision_of(&history));
+        Ok(Some(m))
+    }
+}
