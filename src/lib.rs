@@ -9,6 +9,7 @@ pub mod clients;
 pub mod duration;
 pub mod env;
 pub mod plugin;
+pub mod poll;
 pub mod provider;
 pub mod regions;
 pub mod resources;

@@ -4,6 +4,7 @@
 mod config;
 mod error;
 mod sdk;
+mod status;
 mod types;
 
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::{load_sdk_config, AssumeRole, AwsSettings};
 pub use error::AwsError;
 pub use sdk::SdkAws;
+pub use status::*;
 pub use types::*;
 
 /// The StackSet calls of the org StackSet resource. Every call carries `call_as`,

@@ -312,7 +312,7 @@ fn stack_set_from(s: &cfn::types::StackSet) -> StackSet {
         name: s.stack_set_name().unwrap_or_default().to_owned(),
         id: s.stack_set_id().unwrap_or_default().to_owned(),
         arn: s.stack_set_arn().unwrap_or_default().to_owned(),
-        status: s.status().map(|v| v.as_str().to_owned()).unwrap_or_default(),
+        status: s.status().map(|v| v.as_str().into()).unwrap_or_default(),
         description: s.description().map(str::to_owned),
         template_body: s.template_body().unwrap_or_default().to_owned(),
         parameters: s
@@ -336,8 +336,8 @@ fn stack_instance_from(s: &cfn::types::StackInstanceSummary) -> StackInstance {
         account: s.account().unwrap_or_default().to_owned(),
         region: s.region().unwrap_or_default().to_owned(),
         organizational_unit_id: s.organizational_unit_id().unwrap_or_default().to_owned(),
-        status: s.status().map(|v| v.as_str().to_owned()).unwrap_or_default(),
-        detailed_status: s.stack_instance_status().and_then(|v| v.detailed_status()).map(|v| v.as_str().to_owned()).unwrap_or_default(),
+        status: s.status().map(|v| v.as_str().into()).unwrap_or_default(),
+        detailed_status: s.stack_instance_status().and_then(|v| v.detailed_status()).map(|v| v.as_str().into()).unwrap_or_default(),
         status_reason: s.status_reason().unwrap_or_default().to_owned(),
         stack_id: s.stack_id().unwrap_or_default().to_owned(),
     }
@@ -352,7 +352,7 @@ fn org_account(a: &org::types::Account, parent: &str) -> Option<Account> {
     // PENDING_ACTIVATION); read the new field first.
     #[allow(deprecated)]
     let status = a.state().map(|s| s.as_str()).or_else(|| a.status().map(|s| s.as_str())).unwrap_or_default();
-    Some(Account { id: a.id()?.to_owned(), status: status.to_owned(), parent: parent.to_owned() })
+    Some(Account { id: a.id()?.to_owned(), status: status.into(), parent: parent.to_owned() })
 }
 
 #[async_trait]
@@ -514,7 +514,7 @@ impl StackSets for SdkAws {
         Ok(Operation {
             id: o.operation_id().unwrap_or(operation_id).to_owned(),
             action: o.action().map(|v| v.as_str().to_owned()).unwrap_or_default(),
-            status: o.status().map(|v| v.as_str().to_owned()).unwrap_or_default(),
+            status: o.status().map(|v| v.as_str().into()).unwrap_or_default(),
             status_reason: o.status_reason().unwrap_or_default().to_owned(),
             created: rfc3339(o.creation_timestamp()),
         })
@@ -540,7 +540,7 @@ impl StackSets for SdkAws {
                         let op = Operation {
                             id: o.operation_id().unwrap_or_default().to_owned(),
                             action: o.action().map(|v| v.as_str().to_owned()).unwrap_or_default(),
-                            status: o.status().map(|v| v.as_str().to_owned()).unwrap_or_default(),
+                            status: o.status().map(|v| v.as_str().into()).unwrap_or_default(),
                             status_reason: o.status_reason().unwrap_or_default().to_owned(),
                             created: rfc3339(created.as_ref()),
                         };
@@ -580,7 +580,7 @@ impl StackSets for SdkAws {
                 out.extend(page.summaries().iter().map(|r| OperationResult {
                     account: r.account().unwrap_or_default().to_owned(),
                     region: r.region().unwrap_or_default().to_owned(),
-                    status: r.status().map(|v| v.as_str().to_owned()).unwrap_or_default(),
+                    status: r.status().map(|v| v.as_str().into()).unwrap_or_default(),
                     status_reason: r.status_reason().unwrap_or_default().to_owned(),
                 }));
                 page.next_token().map(str::to_owned)

@@ -1,5 +1,6 @@
 //! Our view of StackSets and Organizations, independent of the SDK's types.
 
+use super::status::{AccountStatus, InstanceDetail, InstanceStatus, OperationStatus, ResultStatus, StackSetStatus};
 use std::collections::BTreeMap;
 
 /// Whose permissions a StackSet call uses.
@@ -140,7 +141,7 @@ pub struct StackSet {
     /// `StackSetARN`.
     pub arn: String,
     /// ACTIVE or DELETED.
-    pub status: String,
+    pub status: StackSetStatus,
     /// Description.
     pub description: Option<String>,
     /// The template body.
@@ -175,9 +176,9 @@ pub struct StackInstance {
     /// The OU it was deployed through.
     pub organizational_unit_id: String,
     /// CURRENT, OUTDATED or INOPERABLE.
-    pub status: String,
+    pub status: InstanceStatus,
     /// PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, INOPERABLE, SKIPPED_SUSPENDED_ACCOUNT, FAILED_IMPORT.
-    pub detailed_status: String,
+    pub detailed_status: InstanceDetail,
     /// Why, when not healthy.
     pub status_reason: String,
     /// The stack's id in the member account: a new one each time the instance is
@@ -189,7 +190,8 @@ impl StackInstance {
     /// Deployed and up to date.
     #[must_use]
     pub fn is_healthy(&self) -> bool {
-        self.status == "CURRENT" && matches!(self.detailed_status.as_str(), "SUCCEEDED" | "")
+        // No detailed status at all counts as succeeded: older answers leave it out.
+        self.status == InstanceStatus::Current && (self.detailed_status == InstanceDetail::Succeeded || self.detailed_status.as_str().is_empty())
     }
 }
 
@@ -201,7 +203,7 @@ pub struct Operation {
     /// CREATE, UPDATE, DELETE, DETECT_DRIFT.
     pub action: String,
     /// QUEUED, RUNNING, SUCCEEDED, FAILED, STOPPING, STOPPED.
-    pub status: String,
+    pub status: OperationStatus,
     /// Why it ended as it did.
     pub status_reason: String,
     /// RFC 3339, for ordering.
@@ -212,7 +214,7 @@ impl Operation {
     /// Finished one way or another.
     #[must_use]
     pub fn is_done(&self) -> bool {
-        matches!(self.status.as_str(), "SUCCEEDED" | "FAILED" | "STOPPED")
+        matches!(self.status, OperationStatus::Succeeded | OperationStatus::Failed | OperationStatus::Stopped)
     }
 }
 
@@ -224,7 +226,7 @@ pub struct OperationResult {
     /// Region.
     pub region: String,
     /// PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED.
-    pub status: String,
+    pub status: ResultStatus,
     /// AWS's reason.
     pub status_reason: String,
 }
@@ -235,7 +237,7 @@ pub struct Account {
     /// 12 digits.
     pub id: String,
     /// ACTIVE, SUSPENDED, PENDING_CLOSURE.
-    pub status: String,
+    pub status: AccountStatus,
     /// The root or OU it sits in directly.
     pub parent: String,
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clients::datadog::{AccountConfig, DatadogApi, DatadogError};
+use crate::poll::{Polled, Unfinished};
 use crate::plugin::{ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
@@ -86,17 +87,11 @@ async fn wait_for_registration(dd: &dyn DatadogApi, link: &Link, wait: Duration,
     let deadline = tokio::time::Instant::now() + wait;
     let interval = crate::env::poll_interval(Duration::from_secs(10));
     tracing::info!(account = %link.aws_account_id, wait_s = wait.as_secs(), "waiting for the account to be registered in Datadog");
-    loop {
-        if let Some(found) = find_by_account(dd, link, ctx).await? {
-            return Ok(Some(found));
-        }
-        if tokio::time::Instant::now() + interval > deadline {
-            return Ok(None);
-        }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = ctx.cancel.cancelled() => return Err(DatadogError::Cancelled.into()),
-        }
+    match crate::poll::until(interval, deadline, &ctx.cancel, || find_by_account(dd, link, ctx)).await {
+        Polled::Ready(found) => Ok(Some(found)),
+        Polled::Failed(e) => Err(e),
+        Polled::Unfinished(Unfinished::TimedOut) => Ok(None),
+        Polled::Unfinished(Unfinished::Cancelled) => Err(DatadogError::Cancelled.into()),
     }
 }
 

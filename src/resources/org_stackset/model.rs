@@ -285,7 +285,7 @@ impl Model {
             self.administration_region = Some(region);
         }
         self.stack_set_id = Some(remote.id.clone());
-        self.status = Some(remote.status.clone());
+        self.status = Some(remote.status.to_string());
         let p = &remote.parameters;
         let flag = |k: &str, current: bool| p.get(k).map_or(current, |v| v == "true");
         self.datadog_site = p.get(parameters::SITE).cloned().or_else(|| self.datadog_site.clone());
@@ -330,8 +330,8 @@ impl Model {
                         ("account_id", Value::String(i.account.clone())),
                         ("region", Value::String(i.region.clone())),
                         ("organizational_unit_id", Value::String(i.organizational_unit_id.clone())),
-                        ("status", Value::String(i.status.clone())),
-                        ("detailed_status", Value::String(i.detailed_status.clone())),
+                        ("status", Value::String(i.status.to_string())),
+                        ("detailed_status", Value::String(i.detailed_status.to_string())),
                         ("status_reason", Value::String(i.status_reason.clone())),
                     ])
                 })

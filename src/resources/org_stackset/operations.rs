@@ -13,8 +13,9 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::clients::aws::{AwsError, CallAs, Operation, OperationResult, StackSets};
+use crate::clients::aws::{AwsError, CallAs, Operation, OperationResult, OperationStatus, ResultStatus, StackSets};
 use crate::plugin::CallCtx;
+use crate::poll::{self, Polled, Unfinished};
 
 /// Why an operation did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -89,9 +90,10 @@ pub(super) async fn wait(
 ) -> Result<Operation, OperationError> {
     let Budget { limit, deadline } = budget;
     let interval = crate::env::poll_interval(Duration::from_secs(5));
-    let mut last_progress = String::new();
+    let last_progress = std::sync::Mutex::new(String::new());
+    let last_progress = &last_progress;
     tracing::info!(stack_set, operation_id = id, "waiting for {what}");
-    loop {
+    let ended = poll::until(interval, deadline, &ctx.cancel, || async move {
         let op = aws.describe_operation(stack_set, call_as, id, &ctx.cancel).await?;
         // While it runs, results only feed the progress line; once it ended they
         // say which accounts failed, so a failed listing is then an error.
@@ -101,30 +103,31 @@ pub(super) async fn wait(
                 tracing::debug!(stack_set, operation_id = id, "listing the operation's results failed, will ask again: {e}");
                 Vec::new()
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         let progress = progress_line(&results);
-        if progress != last_progress && !progress.is_empty() {
-            tracing::info!(stack_set, operation_id = id, "{what}: {progress}");
-            last_progress = progress;
-        }
-        if op.is_done() {
-            let failures = failure_lines(&results);
-            if op.status == "SUCCEEDED" && failures.is_empty() {
-                return Ok(op);
+        if let Ok(mut last) = last_progress.lock() {
+            if *last != progress && !progress.is_empty() {
+                tracing::info!(stack_set, operation_id = id, "{what}: {progress}");
+                *last = progress;
             }
-            let reason = if op.status_reason.is_empty() { String::new() } else { format!(" ({})", op.status_reason) };
-            let failures = if failures.is_empty() { "no account reported a failure".to_owned() } else { failures.join("\n") };
-            return Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status, reason, failures, results });
         }
-        if Instant::now() + interval > deadline {
-            return Err(OperationError::Timeout { id: id.to_owned(), what: what.to_owned(), limit });
-        }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = ctx.cancel.cancelled() => return Err(OperationError::Cancelled { id: id.to_owned(), what: what.to_owned() }),
-        }
+        Ok(op.is_done().then_some((op, results)))
+    })
+    .await;
+    let (op, results) = match ended {
+        Polled::Ready(done) => done,
+        Polled::Failed(e) => return Err(e.into()),
+        Polled::Unfinished(Unfinished::TimedOut) => return Err(OperationError::Timeout { id: id.to_owned(), what: what.to_owned(), limit }),
+        Polled::Unfinished(Unfinished::Cancelled) => return Err(OperationError::Cancelled { id: id.to_owned(), what: what.to_owned() }),
+    };
+    let failures = failure_lines(&results);
+    if op.status == OperationStatus::Succeeded && failures.is_empty() {
+        return Ok(op);
     }
+    let reason = if op.status_reason.is_empty() { String::new() } else { format!(" ({})", op.status_reason) };
+    let failures = if failures.is_empty() { "no account reported a failure".to_owned() } else { failures.join("\n") };
+    Err(OperationError::Failed { id: id.to_owned(), what: what.to_owned(), status: op.status.to_string(), reason, failures, results })
 }
 
 /// "12/40 accounts succeeded, 3 running, 1 failed".
@@ -132,14 +135,14 @@ fn progress_line(results: &[OperationResult]) -> String {
     if results.is_empty() {
         return String::new();
     }
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: BTreeMap<&ResultStatus, usize> = BTreeMap::new();
     for r in results {
-        *counts.entry(r.status.as_str()).or_default() += 1;
+        *counts.entry(&r.status).or_default() += 1;
     }
-    let done = counts.get("SUCCEEDED").copied().unwrap_or(0);
+    let done = counts.get(&ResultStatus::Succeeded).copied().unwrap_or(0);
     let mut line = format!("{done}/{} accounts succeeded", results.len());
-    for (status, label) in [("RUNNING", "running"), ("PENDING", "pending"), ("FAILED", "failed"), ("CANCELLED", "cancelled")] {
-        if let Some(n) = counts.get(status) {
+    for (status, label) in [(ResultStatus::Running, "running"), (ResultStatus::Pending, "pending"), (ResultStatus::Failed, "failed"), (ResultStatus::Cancelled, "cancelled")] {
+        if let Some(n) = counts.get(&status) {
             line.push_str(&format!(", {n} {label}"));
         }
     }
@@ -175,7 +178,7 @@ pub(super) fn is_transient(reason: &str) -> bool {
 pub(super) fn failure_lines(results: &[OperationResult]) -> Vec<String> {
     results
         .iter()
-        .filter(|r| matches!(r.status.as_str(), "FAILED" | "CANCELLED"))
+        .filter(|r| matches!(r.status, ResultStatus::Failed | ResultStatus::Cancelled))
         .map(|r| format!("account {}, {}: {}: {}", r.account, r.region, r.status, if r.status_reason.is_empty() { "no reason given" } else { &r.status_reason }))
         .collect()
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::clients::aws::{AwsError, Organization, StackInstance};
+use crate::clients::aws::{AccountStatus, AwsError, Organization, StackInstance};
 use crate::plugin::CallCtx;
 
 /// How long a walk of the organization is reused: a refresh and the plan that follows
@@ -43,7 +43,7 @@ pub(super) async fn expected_accounts(org: &dyn Organization, targets: &BTreeSet
     let mut accounts = BTreeSet::new();
     for target in targets {
         for a in org.accounts_under(target, &ctx.cancel).await? {
-            if a.status == "ACTIVE" && a.id != management {
+            if a.status == AccountStatus::Active && a.id != management {
                 accounts.insert(a.id);
             }
         }

@@ -10,7 +10,7 @@ use super::parameters;
 use super::model::{self, registration_digest, revision_after_update, sha256_hex, string_set, Model};
 use super::schema::DEFAULT_TEMPLATE_URL;
 use super::{set_items, stack_sets_of, summary, OrgStackSet};
-use crate::clients::aws::{StackSets, TrustedAccess};
+use crate::clients::aws::{StackSetStatus, StackSets, TrustedAccess};
 use crate::plugin::{AttrPath, CallCtx, Diagnostics, PlanChange, Value};
 use crate::provider::Clients;
 
@@ -51,7 +51,7 @@ const STORED_SETTINGS: &[&str] = &[
 /// wherever the configuration says nothing, so adopting never overwrites them.
 async fn plan_adoption(sets: &dyn StackSets, change: &mut PlanChange<'_>, planned: &Model, ctx: &CallCtx, diags: &mut Diagnostics) {
     let existing = match sets.describe_stack_set(&planned.name, planned.call_as, &ctx.cancel).await {
-        Ok(s) if s.status != "DELETED" && s.parameters.contains_key(parameters::API_KEY) => s,
+        Ok(s) if s.status != StackSetStatus::Deleted && s.parameters.contains_key(parameters::API_KEY) => s,
         // Not there (the usual case), or not Datadog's: create says what to do.
         _ => return,
     };

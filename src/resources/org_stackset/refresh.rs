@@ -4,7 +4,7 @@
 
 use super::model::{registration_digest, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
 use super::{revision_of, stack_sets_of, OrgStackSet, APPLIED_TEMPLATE};
-use crate::clients::aws::{AwsError, StackInstance};
+use crate::clients::aws::{AwsError, StackInstance, StackSetStatus};
 use crate::plugin::{CallCtx, Private, Value};
 use crate::provider::Clients;
 
@@ -14,7 +14,7 @@ impl OrgStackSet {
     pub(super) async fn refresh(&self, clients: &Clients, mut m: Model, private: &mut Private, ctx: &CallCtx) -> Result<Option<Model>, AwsError> {
         let sets = stack_sets_of(clients, &m).await;
         let remote = match sets.describe_stack_set(&m.name, m.call_as, &ctx.cancel).await {
-            Ok(s) if s.status == "DELETED" => return Ok(None),
+            Ok(s) if s.status == StackSetStatus::Deleted => return Ok(None),
             Ok(s) => s,
             Err(AwsError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),

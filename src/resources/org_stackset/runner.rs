@@ -19,7 +19,7 @@ use tokio::time::Instant;
 use super::model::Model;
 use super::parameters;
 use super::operations::{self, is_transient, plan_start, wait, Budget, OperationError, Start};
-use crate::clients::aws::{InstanceTargets, OperationPreferences, OperationRequest, OperationResult, StackSetInput, StackSets};
+use crate::clients::aws::{InstanceTargets, OperationPreferences, OperationRequest, OperationResult, ResultStatus, StackSetInput, StackSets};
 use crate::plugin::CallCtx;
 
 /// One kind of operation, with its input.
@@ -193,13 +193,13 @@ struct Followup {
 
 impl Followup {
     fn of(results: &[OperationResult]) -> Followup {
-        let transient = |r: &&OperationResult| r.status == "FAILED" && is_transient(&r.status_reason);
+        let transient = |r: &&OperationResult| r.status == ResultStatus::Failed && is_transient(&r.status_reason);
         if !results.iter().any(|r| transient(&r)) {
             return Followup::default();
         }
-        let again = |r: &&OperationResult| transient(r) || r.status == "CANCELLED";
+        let again = |r: &&OperationResult| transient(r) || r.status == ResultStatus::Cancelled;
         let accounts: BTreeSet<String> = results.iter().filter(again).map(|r| r.account.clone()).collect();
-        let lasting = operations::failure_lines(&results.iter().filter(|r| r.status == "FAILED" && !again(r)).cloned().collect::<Vec<_>>());
+        let lasting = operations::failure_lines(&results.iter().filter(|r| r.status == ResultStatus::Failed && !again(r)).cloned().collect::<Vec<_>>());
         Followup { accounts: accounts.into_iter().collect(), lasting }
     }
 }
