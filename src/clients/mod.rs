@@ -2,6 +2,7 @@
 //! network and production code compiles against the same types as tests.
 
 pub mod aws;
+mod cause;
 pub mod datadog;
 pub mod retry;
 pub mod secret;

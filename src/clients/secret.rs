@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-/// A secret value. Its `Debug` and `Display` print a placeholder, and creating one
-/// registers it with the log redactor, so it cannot leak through a log line by accident.
+/// A secret value. Its `Debug` and `Display` print a placeholder. Whoever reads a
+/// secret from Terraform or the environment also hands it to the log redactor
+/// (`plugin::logging::register_secret`), so it cannot leak through a log line.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -11,7 +12,6 @@ impl Secret {
     /// Wraps `value`.
     #[must_use]
     pub fn new(value: String) -> Self {
-        crate::plugin::logging::register_secret(&value);
         Secret(value)
     }
 

@@ -1,5 +1,6 @@
 //! The provider: its configuration, and the clients it hands to every resource.
 
+mod config;
 mod schema;
 
 use std::sync::{Arc, RwLock};
@@ -8,13 +9,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::aws::{load_sdk_config, AssumeRole, AwsSettings, Organization, SdkAws, StackSets};
-use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog, SITES};
-use crate::clients::retry::RetryPolicy;
+use crate::clients::aws::{load_sdk_config, AwsSettings, Organization, SdkAws, StackSets};
+use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog};
 use crate::clients::secret::Secret;
 use crate::env;
-use crate::plugin::{AttrPath, Diagnostics, Provider, Resource, Schema, Value};
+use crate::plugin::{Diagnostics, Provider, Resource, Schema, Value};
 
+use config::{check_api_url, check_site, secret, ProviderConfig};
 pub use schema::provider_schema;
 
 /// What a configured provider gives its resources.
@@ -64,8 +65,7 @@ impl AwsBase {
     }
 
     fn clients(config: &aws_config::SdkConfig, settings: &AwsSettings) -> AwsClients {
-        let retry = RetryPolicy { max_attempts: 30, base: Duration::from_secs(1), max_backoff: Duration::from_secs(20) };
-        let sdk = Arc::new(SdkAws::new(config, settings, retry));
+        let sdk = Arc::new(SdkAws::new(config, settings, settings.retry));
         AwsClients { stack_sets: sdk.clone(), organization: sdk }
     }
 
@@ -213,9 +213,6 @@ impl DatadogProvider {
     }
 }
 
-fn attr_str(config: &Value, name: &str) -> Option<String> {
-    config.get_attr(name).and_then(Value::as_str).map(str::to_owned)
-}
 
 #[async_trait]
 impl Provider for DatadogProvider {
@@ -228,22 +225,7 @@ impl Provider for DatadogProvider {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(site) = attr_str(config, "site") {
-            check_site(&site, Some(AttrPath::root("site")), diags);
-        }
-        if let Some(url) = attr_str(config, "api_url") {
-            check_api_url(&url, Some(AttrPath::root("api_url")), diags);
-        }
-        if let Some(n) = config.get_attr("retry_max_attempts").and_then(Value::as_number) {
-            if !n.as_i64().is_some_and(|n| (1..=20).contains(&n)) {
-                diags.error_at(AttrPath::root("retry_max_attempts"), "Invalid retry_max_attempts", "Use a whole number from 1 to 20.");
-            }
-        }
-        if let Some(d) = attr_str(config, "retry_max_backoff") {
-            if let Err(e) = crate::duration::parse(&d) {
-                diags.error_at(AttrPath::root("retry_max_backoff"), "Invalid retry_max_backoff", e);
-            }
-        }
+        let _ = ProviderConfig::read(config, diags);
     }
 
     async fn configure(&self, config: &Value, _terraform_version: &str, diags: &mut Diagnostics) {
@@ -263,42 +245,12 @@ impl Provider for DatadogProvider {
     }
 }
 
-fn check_site(site: &str, path: Option<AttrPath>, diags: &mut Diagnostics) -> bool {
-    if SITES.contains(&site) {
-        return true;
-    }
-    let detail = format!("{site:?} is not a Datadog site. Use one of: {}.", SITES.join(", "));
-    match path {
-        Some(p) => diags.error_at(p, "Unknown Datadog site", detail),
-        None => diags.error("Unknown Datadog site (DD_SITE)", detail),
-    }
-    false
-}
-
-fn check_api_url(url: &str, path: Option<AttrPath>, diags: &mut Diagnostics) -> bool {
-    let problem = match url::Url::parse(url) {
-        Err(e) => Some(format!("{url:?} is not a URL: {e}.")),
-        Ok(u) if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() => {
-            Some(format!("{url:?} must be an http or https URL with a host, e.g. https://api.datadoghq.eu."))
-        }
-        Ok(u) if u.path().trim_end_matches('/').ends_with("/api") => {
-            Some(format!("{url:?} must not end in /api: give the base URL, e.g. https://api.datadoghq.eu."))
-        }
-        Ok(_) => None,
-    };
-    let Some(detail) = problem else { return true };
-    match path {
-        Some(p) => diags.error_at(p, "Invalid Datadog API URL", detail),
-        None => diags.error("Invalid Datadog API URL (DD_HOST)", detail),
-    }
-    false
-}
-
 async fn build_clients(config: &Value, diags: &mut Diagnostics) -> Option<Arc<Clients>> {
-    let api_key = attr_str(config, "api_key").or_else(|| env::first(env::API_KEY));
-    let app_key = attr_str(config, "app_key").or_else(|| env::first(env::APP_KEY));
+    let read = ProviderConfig::read(config, diags)?;
+    let api_key = read.api_key.clone().or_else(|| env::first(env::API_KEY));
+    let app_key = read.app_key.clone().or_else(|| env::first(env::APP_KEY));
     let (api_key, app_key) = match (api_key, app_key) {
-        (Some(a), Some(b)) => (Secret::new(a), Secret::new(b)),
+        (Some(a), Some(b)) => (secret(a), secret(b)),
         (a, b) => {
             let missing: Vec<&str> = [(a.is_none(), "API key (api_key, or DD_API_KEY / DATADOG_API_KEY)"), (b.is_none(), "application key (app_key, or DD_APP_KEY / DATADOG_APP_KEY)")]
                 .into_iter()
@@ -314,37 +266,31 @@ async fn build_clients(config: &Value, diags: &mut Diagnostics) -> Option<Arc<Cl
             return None;
         }
     };
-    let site = attr_str(config, "site").or_else(|| env::first(env::SITE)).unwrap_or_else(|| "datadoghq.com".into());
-    let site_from_env = attr_str(config, "site").is_none();
-    if !check_site(&site, (!site_from_env).then(|| AttrPath::root("site")), diags) {
-        return None;
-    }
-    let url_from_config = attr_str(config, "api_url");
-    let base = match url_from_config.clone().or_else(|| env::first(env::API_URL)) {
-        Some(u) => {
-            if !check_api_url(&u, url_from_config.is_some().then(|| AttrPath::root("api_url")), diags) {
-                return None;
-            }
-            u
-        }
-        None => site_url(&site),
+    // Values from the environment are checked here; the block's were checked by `read`.
+    let site = match read.site.clone() {
+        Some(s) => s,
+        None => match env::first(env::SITE) {
+            Some(s) if !check_site(&s, None, diags) => return None,
+            Some(s) => s,
+            None => "datadoghq.com".into(),
+        },
     };
-    let mut retry = RetryPolicy::default();
-    if let Some(n) = config.get_attr("retry_max_attempts").and_then(Value::as_number).and_then(|n| n.as_i64()) {
-        retry.max_attempts = u32::try_from(n.clamp(1, 20)).unwrap_or(5);
-    }
-    if let Some(d) = attr_str(config, "retry_max_backoff").and_then(|d| crate::duration::parse(&d).ok()) {
-        retry.max_backoff = d;
-    }
-    let client = match HttpDatadog::new(&base, api_key.clone(), app_key.clone(), retry) {
+    let base = match read.api_url.clone() {
+        Some(u) => u,
+        None => match env::first(env::API_URL) {
+            Some(u) if !check_api_url(&u, None, diags) => return None,
+            Some(u) => u,
+            None => site_url(&site),
+        },
+    };
+    let client = match HttpDatadog::new(&base, api_key.clone(), app_key.clone(), read.datadog_retry) {
         Ok(c) => c,
         Err(e) => {
             diags.error("Cannot create the Datadog client", e.to_string());
             return None;
         }
     };
-    let validate = config.get_attr("validate").and_then(Value::as_bool).unwrap_or(true);
-    if validate {
+    if read.validate {
         let cancel = CancellationToken::new();
         let checked = tokio::time::timeout(Duration::from_secs(120), client.validate_api_key(&cancel)).await;
         match checked {
@@ -372,26 +318,6 @@ async fn build_clients(config: &Value, diags: &mut Diagnostics) -> Option<Arc<Cl
             }
         }
     }
-    let aws_settings = aws_settings(config.get_attr("aws").unwrap_or(&Value::Null));
-    Some(Arc::new(Clients { datadog: Arc::new(client), accounts: AccountSnapshot::default(), site, api_key, app_key, aws_settings, aws: tokio::sync::OnceCell::new() }))
+    Some(Arc::new(Clients { datadog: Arc::new(client), accounts: AccountSnapshot::default(), site, api_key, app_key, aws_settings: read.aws, aws: tokio::sync::OnceCell::new() }))
 }
 
-/// The `aws` block; absent values fall back to the SDK's standard chain.
-fn aws_settings(aws: &Value) -> AwsSettings {
-    let text = |v: Option<&Value>, name: &str| v.and_then(|v| v.get_attr(name)).and_then(Value::as_str).map(str::to_owned);
-    let role = aws.get_attr("assume_role").filter(|r| !r.is_null());
-    let endpoints = aws.get_attr("endpoints");
-    AwsSettings {
-        region: text(Some(aws), "region"),
-        profile: text(Some(aws), "profile"),
-        assume_role: role.and_then(|r| {
-            Some(AssumeRole {
-                role_arn: text(Some(r), "role_arn")?,
-                session_name: text(Some(r), "session_name"),
-                external_id: text(Some(r), "external_id").map(Secret::new),
-            })
-        }),
-        endpoint_cloudformation: text(endpoints, "cloudformation"),
-        endpoint_organizations: text(endpoints, "organizations"),
-    }
-}

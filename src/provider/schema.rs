@@ -27,6 +27,13 @@ pub fn provider_schema() -> Schema {
         vec![
             Attribute::string("region", "Region of the CloudFormation StackSets API calls. Defaults to the SDK chain (`AWS_REGION`, profile).").optional(),
             Attribute::string("profile", "Named profile of the shared AWS config files.").optional(),
+            Attribute::typed(
+                "retry_max_attempts",
+                Type::Number,
+                "Attempts per AWS call on throttling, `OperationInProgressException` and server or connection errors, the first included. 1 to 100; default `30`.",
+            )
+            .optional(),
+            Attribute::string("retry_max_backoff", "Longest wait between two attempts of an AWS call, as a duration such as `20s`. Default `20s`.").optional(),
         ],
     )
     .with_block(NestedBlock::new("assume_role", Nesting::Single, assume_role))
@@ -53,7 +60,7 @@ pub fn provider_schema() -> Schema {
                 )
                 .optional(),
                 Attribute::bool("validate", "Check the API key once when the provider is configured. Default `true`.").optional(),
-                Attribute::typed("retry_max_attempts", Type::Number, "Attempts per Datadog call on throttling (429), server errors (5xx) and connection failures, the first included. Default `5`.")
+                Attribute::typed("retry_max_attempts", Type::Number, "Attempts per Datadog call on throttling (429), server errors (5xx) and connection failures, the first included. 1 to 20; default `5`.")
                     .optional(),
                 Attribute::string("retry_max_backoff", "Longest wait between two attempts, as a duration such as `30s`. Default `30s`.").optional(),
             ],

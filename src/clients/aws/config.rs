@@ -9,14 +9,19 @@ use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
 
+use crate::clients::retry::RetryPolicy;
 use crate::clients::secret::Secret;
 
 /// The role session name used when the configuration names none.
 pub(crate) const DEFAULT_SESSION_NAME: &str = "terraform-provider-datadog";
 
+/// AWS calls: StackSet APIs throttle hard and answer `OperationInProgress` for
+/// minutes, so many patient attempts.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy { max_attempts: 30, base: std::time::Duration::from_secs(1), max_backoff: std::time::Duration::from_secs(20) };
+
 /// Where and as whom the provider calls AWS. Every field is optional: unset means
 /// "whatever the SDK's standard chain finds".
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AwsSettings {
     /// Overrides `AWS_REGION` / the profile's region.
     pub region: Option<String>,
@@ -28,6 +33,21 @@ pub struct AwsSettings {
     pub endpoint_cloudformation: Option<String>,
     /// Organizations endpoint; wins over `AWS_ENDPOINT_URL_ORGANIZATIONS`.
     pub endpoint_organizations: Option<String>,
+    /// Our one retry policy for AWS calls (the SDK's own retries are off).
+    pub retry: RetryPolicy,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        AwsSettings {
+            region: None,
+            profile: None,
+            assume_role: None,
+            endpoint_cloudformation: None,
+            endpoint_organizations: None,
+            retry: DEFAULT_RETRY,
+        }
+    }
 }
 
 /// `sts:AssumeRole` on top of the credentials the chain found.

@@ -10,7 +10,7 @@ mod types;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{load_sdk_config, AssumeRole, AwsSettings};
+pub use config::{load_sdk_config, AssumeRole, AwsSettings, DEFAULT_RETRY};
 pub use error::AwsError;
 pub use sdk::SdkAws;
 pub use status::*;

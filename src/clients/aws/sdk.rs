@@ -197,22 +197,22 @@ where
                 Some(code) => AwsError::Service {
                     operation,
                     code: code.to_owned(),
-                    message: err.message().map_or_else(|| cause_chain(&err), str::to_owned),
+                    message: err.message().map_or_else(|| crate::clients::cause::chain(&err), str::to_owned),
                     request_id,
                 },
                 // No error code: a gateway or load balancer answered, not the service.
-                None if status >= 500 || status == 429 => AwsError::Transport { operation, message: format!("HTTP {status}: {}", cause_chain(&err)) },
-                None => AwsError::Service { operation, code: format!("HTTP {status}"), message: cause_chain(&err), request_id },
+                None if status >= 500 || status == 429 => AwsError::Transport { operation, message: format!("HTTP {status}: {}", crate::clients::cause::chain(&err)) },
+                None => AwsError::Service { operation, code: format!("HTTP {status}"), message: crate::clients::cause::chain(&err), request_id },
             }
         }
         SdkError::ConstructionFailure(_) => AwsError::Service {
             operation,
             code: "ConstructionFailure".to_owned(),
-            message: cause_chain(&err),
+            message: crate::clients::cause::chain(&err),
             request_id: None,
         },
         _ => {
-            let message = cause_chain(&err);
+            let message = crate::clients::cause::chain(&err);
             // Missing credentials or region do not heal by waiting: say so at once.
             let lower = message.to_ascii_lowercase();
             if lower.contains("credential") || lower.contains("region") && lower.contains("not") {
@@ -222,21 +222,6 @@ where
             }
         }
     }
-}
-
-/// `outer: inner: innermost`, skipping a cause its parent already printed.
-fn cause_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.ends_with(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// AWS answered without a field it always sends.

@@ -40,18 +40,6 @@ pub enum DatadogError {
     Cancelled,
 }
 
-impl DatadogError {
-    /// The HTTP status, when there was one.
-    #[must_use]
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            DatadogError::NotFound { .. } => Some(404),
-            DatadogError::Http { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
-
 impl Classify for DatadogError {
     fn classify(&self) -> Retry {
         match self {

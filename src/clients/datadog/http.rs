@@ -72,13 +72,13 @@ impl HttpDatadog {
             req = req.header("Content-Type", "application/json").body(body);
         }
         let slot = self.pacer.admit().await;
-        let resp = req.send().await.map_err(|e| DatadogError::Connect { url: self.base.clone(), message: describe(&e) })?;
+        let resp = req.send().await.map_err(|e| DatadogError::Connect { url: self.base.clone(), message: crate::clients::cause::chain(&e) })?;
         let status = resp.status();
         let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let limit = RateLimit { remaining: header("x-ratelimit-remaining"), reset: header("x-ratelimit-reset").map(Duration::from_secs) };
         self.pacer.observe(status.as_u16(), limit);
         let retry_after = limit.reset;
-        let bytes = resp.bytes().await.map_err(|e| DatadogError::Connect { url: self.base.clone(), message: describe(&e) })?;
+        let bytes = resp.bytes().await.map_err(|e| DatadogError::Connect { url: self.base.clone(), message: crate::clients::cause::chain(&e) })?;
         drop(slot);
         tracing::debug!(method = %method, path, status = status.as_u16(), "datadog call");
         if status.is_success() {
@@ -103,18 +103,6 @@ impl HttpDatadog {
         let (_, bytes) = with_retry(&self.retry, what, cancel, || self.send(method.clone(), path, query, body.clone())).await?;
         serde_json::from_slice(&bytes).map_err(|e| DatadogError::Decode(format!("{what}: {e}")))
     }
-}
-
-/// reqwest's Display hides the cause ("error sending request"); walk the chain.
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn account_body(attrs: &AccountAttributes) -> Result<Vec<u8>, DatadogError> {

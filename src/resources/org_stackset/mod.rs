@@ -79,7 +79,11 @@ fn revision_of(history: &[crate::clients::aws::Operation]) -> String {
 
 /// The Datadog keys for the template: write-only arguments first, then the provider's.
 fn template_keys(config: &Value, clients: &Clients) -> (Secret, Secret) {
-    let wo = |n: &str| config.get_attr(n).and_then(Value::as_str).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned()));
+    let wo = |n: &str| {
+        let key = config.get_attr(n).and_then(Value::as_str).filter(|s| !s.is_empty())?;
+        crate::plugin::logging::register_secret(key);
+        Some(Secret::new(key.to_owned()))
+    };
     (
         wo("datadog_api_key_wo").unwrap_or_else(|| clients.api_key.clone()),
         wo("datadog_app_key_wo").unwrap_or_else(|| clients.app_key.clone()),
