@@ -466,6 +466,67 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
     Ok(())
 }
 
+/// A template edited and instances added in a second region through the AWS API:
+/// the plan shows both on computed attributes (`template_sha256`,
+/// `deployed_regions`), never by rewriting what the configuration says, and apply
+/// puts the configured template and the one region back.
+#[test]
+fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() -> anyhow::Result<()> {
+    use aws_sdk_cloudformation::types::{Capability, DeploymentTargets, Parameter};
+    let sb = start()?;
+    let tf = terraform(&sb)?;
+    tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
+    tf.apply()?;
+    let applied = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["template_sha256"].clone()).unwrap_or_default();
+    let cfn = cloudformation(&sb);
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let set = cfn.describe_stack_set().stack_set_name(SET).send().await?;
+        let body = set.stack_set().and_then(|s| s.template_body()).unwrap_or_default().to_owned();
+        let keep = |k: &str| Parameter::builder().parameter_key(k).use_previous_value(true).build();
+        let mut update = cfn.update_stack_set().stack_set_name(SET).template_body(format!("{body}\n# edited by hand\n")).capabilities(Capability::CapabilityNamedIam);
+        for k in ["DatadogApiKey", "DatadogAppKey", "DatadogSite", "IAMRoleName", "DisableMetricCollection", "DisableResourceCollection", "CloudSecurityPostureManagement"] {
+            update = update.parameters(keep(k));
+        }
+        update.send().await?;
+        settle(&cfn).await
+    })?;
+    let plan = tf.plan_json()?;
+    let set = plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default();
+    assert_eq!(set["change"]["actions"], json!(["update"]), "{set}");
+    assert_eq!(set["change"]["before"]["template_url"], set["change"]["after"]["template_url"], "the configured URL must be left as written");
+    assert_ne!(set["change"]["before"]["template_sha256"], applied, "the refresh must read the edited template's hash");
+    assert_eq!(set["change"]["after_unknown"]["template_sha256"], true, "{set}");
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "apply did not put the template back");
+    let now = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["template_sha256"].clone()).unwrap_or_default();
+    assert_eq!(now, applied);
+
+    let production = sb.var("SANDBOX_OU_PRODUCTION").unwrap_or_default().to_owned();
+    rt.block_on(async {
+        cfn.create_stack_instances()
+            .stack_set_name(SET)
+            .deployment_targets(DeploymentTargets::builder().organizational_unit_ids(&production).build())
+            .regions("eu-west-1")
+            .send()
+            .await?;
+        settle(&cfn).await
+    })?;
+    let plan = tf.plan_json()?;
+    let set = plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default();
+    assert_eq!(set["change"]["actions"], json!(["update"]), "{set}");
+    assert_eq!(set["change"]["before"]["region"], "us-east-1", "region keeps what the configuration says");
+    assert_eq!(set["change"]["before"]["deployed_regions"], json!(["eu-west-1", "us-east-1"]));
+    assert_eq!(set["change"]["after"]["deployed_regions"], json!(["us-east-1"]));
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "apply did not remove the second region");
+    let state = tf.state_json()?;
+    let instances = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"]["instances"].clone()).unwrap_or_default();
+    let regions: BTreeSet<&str> = instances.as_array().into_iter().flatten().filter_map(|i| i["region"].as_str()).collect();
+    assert_eq!(regions, BTreeSet::from(["us-east-1"]));
+    Ok(())
+}
+
 /// Moving to another region deletes the old region's instances first, in place.
 #[test]
 fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {

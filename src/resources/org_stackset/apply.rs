@@ -92,7 +92,7 @@ impl OrgStackSet {
             state.account_ids = planned.account_ids.clone();
         }
         state.account_revisions = promised_revisions(&planned.account_revisions, &state.account_revisions);
-        for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256)] {
+        for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256), (&planned.deployed_regions, &mut state.deployed_regions)] {
             if kept.is_wholly_known() {
                 *field = kept.clone();
             }

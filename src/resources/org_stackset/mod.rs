@@ -220,7 +220,9 @@ impl Resource for OrgStackSet {
         let budget = Budget::starting_now(timeout(&m, "update"));
         // Whatever happens below, the stacks may have written to Datadog.
         clients.accounts.invalidate();
-        if model::set_settings(&prior) != model::set_settings(&m) {
+        // The plan leaves the template hash as it was unless the template changes,
+        // including back from one changed outside Terraform.
+        if model::set_settings(&prior) != model::set_settings(&m) || m.template_sha256 != prior.template_sha256 {
             let rotate = prior.keys_revision != m.keys_revision;
             let keys = template_keys(req.config, &clients);
             let input = m.input(&clients.site, rotate.then_some((&keys.0, &keys.1)));

@@ -28,10 +28,6 @@ pub(super) const DEFAULT_FAILURE_TOLERANCE_PERCENTAGE: i32 = 100;
 /// Concurrency is not limited by the failure tolerance.
 pub(super) const DEFAULT_CONCURRENCY_MODE: &str = "SOFT_FAILURE_TOLERANCE";
 
-/// What `template_url` reads as when the StackSet's template was changed outside
-/// Terraform, so the plan shows the change and apply puts the configured one back.
-pub(super) const TEMPLATE_CHANGED: &str = "(changed outside Terraform)";
-
 /// A decoded `datadog_aws_org_stackset` value (configuration, plan or state).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Model {
@@ -63,6 +59,11 @@ pub(super) struct Model {
     pub instances: Value,
     pub account_ids: Value,
     pub template_sha256: Value,
+    /// Regions that hold instances (one, normally).
+    pub deployed_regions: Value,
+    /// The hash of the template AWS runs, when someone changed it outside Terraform
+    /// (read, never stored: private state keeps the hash this provider applied).
+    pub template_drift: Option<String>,
     pub revision: Value,
     /// account id -> that account's registration revision (see `revision_of_account`).
     pub account_revisions: Value,
@@ -142,6 +143,8 @@ impl Model {
             instances: v.get_attr("instances").cloned().unwrap_or(Value::Null),
             account_ids: v.get_attr("account_ids").cloned().unwrap_or(Value::Null),
             template_sha256: v.get_attr("template_sha256").cloned().unwrap_or(Value::Null),
+            deployed_regions: v.get_attr("deployed_regions").cloned().unwrap_or(Value::Null),
+            template_drift: None,
             revision: v.get_attr("revision").cloned().unwrap_or(Value::Null),
             account_revisions: v.get_attr("account_revisions").cloned().unwrap_or(Value::Null),
             administration_region: string(v.get_attr("administration_region")),
@@ -182,6 +185,7 @@ impl Model {
             ("instances", self.instances.clone()),
             ("account_ids", self.account_ids.clone()),
             ("template_sha256", self.template_sha256.clone()),
+            ("deployed_regions", self.deployed_regions.clone()),
             ("revision", self.revision.clone()),
             ("account_revisions", self.account_revisions.clone()),
             ("administration_region", opt_string(self.administration_region.as_ref())),
@@ -312,16 +316,13 @@ impl Model {
         }
         let mut regions: BTreeSet<String> = remote.regions.iter().cloned().collect();
         regions.extend(instances.iter().map(|i| i.region.clone()));
-        match regions.len() {
-            0 => {}
-            1 => {
-                if self.region_name().as_deref() != regions.first().map(String::as_str) {
-                    self.region = Value::String(regions.into_iter().next().unwrap_or_default());
-                }
-            }
-            // Several regions: say so in the plan; apply keeps only the configured one.
-            _ => self.region = Value::String(regions.into_iter().collect::<Vec<_>>().join(",")),
+        // All instances moved to one other region: that is where the StackSet deploys
+        // now. Several regions stay visible in `deployed_regions`, which the plan
+        // brings back to the one configured.
+        if regions.len() == 1 && self.region_name().as_deref() != regions.first().map(String::as_str) {
+            self.region = Value::String(regions.first().cloned().unwrap_or_default());
         }
+        self.deployed_regions = string_set(regions.iter().cloned());
         self.instances = Value::List(
             instances
                 .iter()
@@ -345,10 +346,14 @@ impl Model {
 /// revision. Descriptions, tags and rollout settings leave it alone, so changing them
 /// never makes links send again.
 pub(super) fn registration_digest(m: &Model) -> String {
-    let template = match &m.template_body {
+    let mut template = match &m.template_body {
         Some(body) => format!("body:{}", sha256_hex(body)),
         None => format!("url:{}", m.template_url.as_deref().unwrap_or(DEFAULT_TEMPLATE_URL)),
     };
+    // A template changed outside Terraform re-ran every stack with other inputs.
+    if let Some(running) = &m.template_drift {
+        template.push_str(&format!("|running:{running}"));
+    }
     let inputs = (template, &m.datadog_site, &m.iam_role_name, m.disable_metric_collection, m.disable_resource_collection, m.cspm, &m.extra_parameters, &m.keys_revision);
     sha256_hex(&format!("{inputs:?}"))[..12].to_owned()
 }
@@ -439,11 +444,16 @@ mod tests {
     }
 
     #[test]
-    fn a_second_region_reads_as_a_region_change_to_undo() {
+    fn a_second_region_shows_in_deployed_regions_and_region_keeps_what_was_written() {
         let mut m = Model::from_value(&Value::Null);
         m.region = Value::String("us-east-1".into());
         m.absorb_remote(&remote(&[], &["us-east-1", "eu-west-1"]), &[]);
-        assert_eq!(m.region, Value::String("eu-west-1,us-east-1".into()));
+        assert_eq!(m.region, Value::String("us-east-1".into()));
+        assert_eq!(m.deployed_regions, string_set(["eu-west-1".to_owned(), "us-east-1".to_owned()]));
+        let mut moved = Model::from_value(&Value::Null);
+        moved.region = Value::String("us-east-1".into());
+        moved.absorb_remote(&remote(&[], &["eu-west-1"]), &[]);
+        assert_eq!(moved.region, Value::String("eu-west-1".into()), "all instances elsewhere: that is the region now");
         let mut same = Model::from_value(&Value::Null);
         same.region = Value::Dynamic { ty: crate::plugin::Type::String, value: Box::new(Value::String("us-east-1".into())) };
         same.absorb_remote(&remote(&[], &["us-east-1"]), &[]);
@@ -460,6 +470,9 @@ mod tests {
         m.cspm = true;
         let after = registration_digest(&m);
         assert_ne!(after, before);
+        let mut edited = m.clone();
+        edited.template_drift = Some("a1b2".into());
+        assert_ne!(registration_digest(&edited), after, "a template changed outside Terraform re-ran the stacks");
         let stack = "arn:aws:cloudformation:us-east-1:111111111111:stack/StackSet-dd-1/abc";
         let r = revision_of_account(stack, &before, None);
         assert_eq!(revision_of_account(stack, &before, Some(&r)), r, "nothing ran: the same revision");

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::parameters;
 use super::model::{self, registration_digest, revision_after_update, sha256_hex, string_set, Model};
 use super::schema::DEFAULT_TEMPLATE_URL;
-use super::{set_items, stack_sets_of, summary, OrgStackSet};
+use super::{set_items, stack_sets_of, summary, OrgStackSet, APPLIED_TEMPLATE};
 use crate::clients::aws::{StackSetStatus, StackSets, TrustedAccess};
 use crate::plugin::{AttrPath, CallCtx, Diagnostics, PlanChange, Value};
 use crate::provider::Clients;
@@ -209,6 +209,7 @@ impl OrgStackSet {
             put(&mut change.planned, "instances", Value::Unknown);
             put(&mut change.planned, "revision", Value::Unknown);
             put(&mut change.planned, "template_sha256", planned.template_body.as_deref().map_or(Value::Unknown, |b| Value::String(sha256_hex(b))));
+            put(&mut change.planned, "deployed_regions", planned.region_name().map_or(Value::Unknown, |r| string_set([r])));
             return;
         }
         let mut desired = planned.clone();
@@ -218,7 +219,19 @@ impl OrgStackSet {
         if let Some(site) = change.planned.get_attr("datadog_site").and_then(Value::as_str) {
             desired.datadog_site = Some(site.to_owned());
         }
-        let settings_change = model::set_settings(&prior) != model::set_settings(&desired);
+        // The template AWS runs is not the one this provider applied: someone changed it.
+        let template_drift = change.private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()).is_some_and(|applied| prior.template_sha256.as_str() != Some(applied));
+        if template_drift {
+            diags.warning(
+                format!("The template of StackSet {} was changed outside Terraform", prior.name),
+                "The template the StackSet runs is not the one this provider applied (see template_sha256); this plan puts \
+                 the configured template back, and every stack runs again.",
+            );
+        }
+        let settings_change = template_drift || model::set_settings(&prior) != model::set_settings(&desired);
+        let wanted_regions = desired.region_name().map_or(Value::Unknown, |r| string_set([r]));
+        let regions_drift = !prior.deployed_regions.is_null() && !prior.deployed_regions.semantically_equal(&wanted_regions);
+        put(&mut change.planned, "deployed_regions", wanted_regions);
         let missing: Vec<String> = expected.difference(&set_items(&prior.account_ids)).cloned().collect();
         if !missing.is_empty() {
             diags.warning(
@@ -231,6 +244,7 @@ impl OrgStackSet {
             );
         }
         let instance_change = settings_change
+            || regions_drift
             || !missing.is_empty()
             || prior.organizational_unit_ids != desired.organizational_unit_ids
             || !prior.region.semantically_equal(&desired.region);
@@ -240,7 +254,7 @@ impl OrgStackSet {
         let digest = registration_inputs_known(&change.planned).then(|| registration_digest(&desired));
         let revisions = planned_revisions(&prior.account_revisions, &expected, |a| region_moves || missing.iter().any(|m| m == a), digest.as_deref());
         put(&mut change.planned, "account_revisions", revisions);
-        let template_change = prior.template_url != desired.template_url || prior.template_body != desired.template_body;
+        let template_change = template_drift || prior.template_url != desired.template_url || prior.template_body != desired.template_body;
         put(&mut change.planned, 
             "template_sha256",
             match (&desired.template_body, template_change) {

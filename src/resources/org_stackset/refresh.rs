@@ -2,7 +2,7 @@
 //! region, the accounts they cover and each account's registration revision, and a
 //! template changed outside Terraform (by hash, against the one this provider applied).
 
-use super::model::{registration_digest, revision_of_account, sha256_hex, string_set, Model, TEMPLATE_CHANGED};
+use super::model::{registration_digest, revision_of_account, sha256_hex, string_set, Model};
 use super::{revision_of, stack_sets_of, OrgStackSet, APPLIED_TEMPLATE};
 use crate::clients::aws::{AwsError, StackInstance, StackSetStatus};
 use crate::plugin::{CallCtx, Private, Value};
@@ -22,20 +22,12 @@ impl OrgStackSet {
         let instances = sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await?;
         m.absorb_remote(&remote, &instances);
         let sha = sha256_hex(&remote.template_body);
-        match private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()) {
-            Some(applied) if applied != sha => {
-                // Someone changed the template: show it on the argument that chose it.
-                if m.template_body.is_some() {
-                    m.template_body = Some(remote.template_body.clone());
-                } else {
-                    m.template_url = Some(TEMPLATE_CHANGED.to_owned());
-                }
-            }
-            Some(_) => {}
-            None => {
-                private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha.clone()));
-            }
+        // The hash this provider applied stays in private state: the plan compares it
+        // with what AWS runs to tell a template changed outside Terraform.
+        if private.get(APPLIED_TEMPLATE).is_none() {
+            private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha.clone()));
         }
+        m.template_drift = private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()).filter(|applied| *applied != sha).map(|_| sha.clone());
         m.template_sha256 = Value::String(sha);
         let organization = clients.aws().await.organization.clone();
         let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;

@@ -168,7 +168,19 @@ pub(super) fn schema() -> Schema {
                  with a healthy instance. Made for `for_each` into `datadog_aws_account_link`.",
             )
             .computed(),
-            Attribute::string("template_sha256", "SHA-256 of the template body the StackSet uses.").computed(),
+            Attribute::string(
+                "template_sha256",
+                "SHA-256 of the template body the StackSet runs. When someone changes the template outside Terraform, the \
+                 plan shows this value changing (to the configured body's hash, or known after apply for a URL): the update \
+                 that puts the configured template back.",
+            )
+            .computed(),
+            Attribute::string_set(
+                "deployed_regions",
+                "Regions that hold stack instances: just `region` when all is well. Instances added in another region \
+                 outside Terraform show here, and the plan removes them.",
+            )
+            .computed(),
             Attribute::string(
                 "revision",
                 "Changes whenever any operation touches the stack instances.",
