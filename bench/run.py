@@ -430,7 +430,7 @@ def call_span(aws):
             "actions": dict(sorted(actions.items()))}
 
 
-def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.05, poll_ms=None, rate_limit=None):
+def bench_onboarding(work, res, ns=(10, 100, 1000), t=0.2, poll_ms=None, rate_limit=None):
     """Wall time of `terraform apply` of one `datadog_aws_org_stackset` (no links) over an
     OU of N member accounts, with the provider's default operation preferences and with
     the sequential ones (AWS's defaults), each in a fresh sandbox whose stack instances
@@ -1006,7 +1006,7 @@ def main():
                     help="plans per config with latency in the reads benchmark (the median is reported)")
     ap.add_argument("--onboarding-n", default="10,100,1000",
                     help="comma-separated member-account counts of the onboarding benchmark")
-    ap.add_argument("--instance-seconds", type=float, default=0.05,
+    ap.add_argument("--instance-seconds", type=float, default=0.2,
                     help="t: seconds one stack instance takes in the onboarding benchmark")
     ap.add_argument("--onboarding-poll-ms", type=int, default=None,
                     help="provider poll interval in the onboarding benchmark (default: t; 0 = the provider's own 5 s)")
