@@ -18,7 +18,7 @@ CARGO ?= cargo
 KEEP ?=
 PROFILE ?= release
 
-.PHONY: help venv tofu build test demo install sandbox-up sandbox-down sandbox-status clean distclean
+.PHONY: help venv tofu tfplugindocs build test demo install sandbox-up sandbox-down sandbox-status clean distclean
 
 help:
 	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -30,6 +30,10 @@ venv:
 tofu:
 	TF_CLI_CONFIG_FILE=/dev/null scripts/tofu version >/dev/null
 
+# The pinned tfplugindocs (registry documentation checks), from the Go module proxy.
+tfplugindocs:
+	scripts/tfplugindocs --version >/dev/null
+
 build:
 	$(CARGO) build --workspace --bins
 
@@ -37,8 +41,9 @@ build:
 # end-to-end tests expect target/debug/{fake-datadog,terraform-provider-datadog})
 # with the pinned cargo-nextest, which scripts/nextest installs on first use.
 # The pinned OpenTofu is built first when missing (scripts/tofu; minutes, once per
-# machine), so that no end-to-end test's time-out covers that build.
-test: venv tofu
+# machine), and so is tfplugindocs, so that no end-to-end test's time-out covers
+# those builds.
+test: venv tofu tfplugindocs
 	$(CARGO) build --workspace --bins --tests
 	.venv/bin/python -m unittest discover -s emulators/aws -q
 	CARGO="$(CARGO)" scripts/nextest run --workspace

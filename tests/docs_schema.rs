@@ -30,7 +30,8 @@
 //!
 //! The check fails when an attribute of the schema has no entry in its page, when an
 //! entry names an attribute the schema lacks, or when an entry's type or flags differ.
-//! A second test runs `terraform validate` on every code block fenced as ```` ```terraform ````
+//! Front matter, file names and folders are checked by HashiCorp's `tfplugindocs validate`
+//! (pinned, `scripts/tfplugindocs`). A further test runs `terraform validate` on every code block fenced as ```` ```terraform ````
 //! (partial snippets use ```` ```hcl ```` and are not validated).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -118,18 +119,6 @@ fn parse_entries(text: &str) -> Vec<Entry> {
     entries
 }
 
-/// The front matter's keys, if the page starts with one.
-fn front_matter_keys(text: &str) -> Option<BTreeSet<String>> {
-    let body = text.strip_prefix("---\n")?;
-    let end = body.find("\n---\n")?;
-    Some(
-        body[..end]
-            .lines()
-            .filter(|l| !l.starts_with(' ') && !l.starts_with('\t'))
-            .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim().to_owned()))
-            .collect(),
-    )
-}
 
 /// Every `.md` file under `dir`.
 fn markdown_files(dir: &Path) -> Vec<PathBuf> {
@@ -405,19 +394,8 @@ fn e2e_docs_document_every_attribute_of_the_schema_and_nothing_else() -> anyhow:
         problems.extend(compare(&page_name(page), &text, flat));
     }
 
-    for page in markdown_files(&docs) {
-        let text = read(&page)?;
-        match front_matter_keys(&text) {
-            None => problems.push(format!("{}: no front matter (--- page_title/subcategory/description ---)", page_name(&page))),
-            Some(keys) => {
-                for key in ["page_title", "subcategory", "description"] {
-                    if !keys.contains(key) {
-                        problems.push(format!("{}: front matter lacks `{key}`", page_name(&page)));
-                    }
-                }
-            }
-        }
-    }
+    // Front matter, file names and folders are tfplugindocs's to check (see
+    // e2e_docs_pass_tfplugindocs_validate).
 
     assert!(
         problems.is_empty(),
@@ -497,7 +475,6 @@ fn schema_lists_are_parsed_by_heading_and_entry() {
     assert_eq!(got, want);
     let blocks = terraform_blocks("```hcl\na\n```\n```terraform\nb\n```\n");
     assert_eq!(blocks, vec![(4, "b\n".to_owned())]);
-    assert_eq!(front_matter_keys("---\npage_title: x\ndescription: |-\n  y: z\n---\n# x"), Some(["description", "page_title"].map(str::to_owned).into()));
 }
 
 /// A deprecated attribute's entry says `Deprecated`, and no other entry does.
@@ -585,5 +562,34 @@ fn docs_links_resolve() -> anyhow::Result<()> {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
     assert_eq!(slug("### Keys, UsePreviousValue and keys_revision"), "keys-usepreviousvalue-and-keys_revision");
+    Ok(())
+}
+
+/// The pages pass HashiCorp's own check of registry documentation (`tfplugindocs
+/// validate`, pinned and built by `scripts/tfplugindocs`), given the schema
+/// Terraform reads from this provider.
+#[test]
+fn e2e_docs_pass_tfplugindocs_validate() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!("{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n"))?;
+    let mut schemas = tf.run_ok(&["providers", "schema", "-json"])?.json()?;
+    // tfplugindocs finds a provider by its short name (or under hashicorp/): file
+    // ours under "datadog".
+    let ours = schemas["provider_schemas"][PROVIDER_ADDRESS].take();
+    anyhow::ensure!(ours.is_object(), "no schema for {PROVIDER_ADDRESS}");
+    schemas["provider_schemas"] = serde_json::json!({ "datadog": ours });
+    let schema_file = tf.test_dir().write_file("schema.json", &schemas.to_string())?;
+    let repo = docs_dir().parent().map(Path::to_path_buf).unwrap_or_default();
+    let out = std::process::Command::new(repo.join("scripts/tfplugindocs"))
+        .args(["validate", "--provider-name", "datadog", "--provider-dir"])
+        .arg(&repo)
+        .arg("--providers-schema")
+        .arg(&schema_file)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{text}");
+    anyhow::ensure!(out.status.success(), "tfplugindocs validate failed:\n{text}");
     Ok(())
 }
