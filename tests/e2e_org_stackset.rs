@@ -865,7 +865,9 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
     for pair in operations.windows(2) {
         let (before, after) = (&pair[0], &pair[1]);
         assert_eq!(after.2, "INTERSECTION", "a follow-up is narrowed to its accounts: {operations:?}");
-        assert!(after.3 < before.3 && after.1 == (before.1 / 2).max(1), "fewer accounts, half the concurrency: {operations:?}");
+        // A follow-up that starts while the limit's period is still spent cures
+        // nothing (and covers as many accounts as the one before); none covers more.
+        assert!(after.3 <= before.3 && after.1 == (before.1 / 2).max(1), "no more accounts, half the concurrency: {operations:?}");
     }
     assert!(tf.plan_is_empty()?);
     Ok(())
