@@ -17,10 +17,10 @@ pub mod tls;
 mod transport;
 pub mod value;
 
-pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, Severity};
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use provider::Provider;
 pub use resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-pub use value::{Type, Value};
+pub use value::{AttrPath, PathStep, Type, Value};
 
 pub use transport::{serve, ServeError, ServeOptions};

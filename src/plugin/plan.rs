@@ -9,9 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::diagnostics::AttrPath;
 use super::schema::{AttrKind, Attribute, Block, Nesting};
-use super::value::Value;
+use super::value::{AttrPath, Value};
 
 /// Applies defaults and write-only rules, then marks computed attributes unknown
 /// where the plan cannot know them. `prior` is null on create.

@@ -8,9 +8,9 @@
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diagnostics::{AttrPath, Diagnostics};
+use super::diagnostics::Diagnostics;
 use super::schema::Schema;
-use super::value::Value;
+use super::value::{AttrPath, Value};
 
 /// Provider-private data kept by Terraform beside a resource's state, never shown.
 pub type Private = serde_json::Map<String, serde_json::Value>;

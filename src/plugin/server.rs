@@ -75,7 +75,7 @@ fn decode_or_diag(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str, diags: &
     match decode(dv, ty) {
         Ok(v) => Some(v),
         Err(e) => {
-            diags.bug(format!("Cannot decode the {what}"), e);
+            diags.bug_at(e.path().clone(), format!("Cannot decode the {what}"), e);
             None
         }
     }
@@ -85,7 +85,7 @@ fn encode_or_diag(v: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> 
     match encode(v, ty) {
         Ok(d) => Some(d),
         Err(e) => {
-            diags.bug(format!("Cannot encode the {what}"), e);
+            diags.bug_at(e.path().clone(), format!("Cannot encode the {what}"), e);
             None
         }
     }
@@ -207,7 +207,7 @@ impl pb::provider_server::Provider for ProviderService {
             let bytes = serde_json::to_vec(&json).unwrap_or_default();
             match Value::decode_json_lenient(&bytes, &ty) {
                 Ok(v) => upgraded_state = encode_or_diag(&v, &ty, "upgraded state", &mut diags),
-                Err(e) => diags.bug("Cannot read stored state", e),
+                Err(e) => diags.bug_at(e.path().clone(), "Cannot read stored state", e),
             }
         }
         .instrument(span("UpgradeResourceState", &req.type_name))
@@ -307,7 +307,7 @@ impl pb::provider_server::Provider for ProviderService {
             strip_write_only(block, &mut planned);
             let mut replace = replace_paths(block, &prior, &planned);
             replace.extend(requires_replace);
-            out.requires_replace = replace.iter().map(attr_path).collect();
+            out.requires_replace = replace.iter().filter_map(attr_path).collect();
             out.planned_state = encode_or_diag(&planned, &ty, "plan", &mut diags);
             out.planned_private = private_bytes(&private);
         }
@@ -571,7 +571,7 @@ fn refuse_write_only(schema: &super::schema::Schema, config: &Value, diags: &mut
     for a in schema.block.attributes.iter().filter(|a| a.write_only) {
         if config.get_attr(&a.name).is_some_and(|v| !v.is_null()) {
             diags.error_at(
-                super::diagnostics::AttrPath::root(&a.name),
+                super::value::AttrPath::root(a.name.as_str()),
                 "Write-only attribute needs Terraform or OpenTofu 1.11 or later",
                 format!(
                     "{} is write-only: this version of the CLI does not support write-only attributes and would \
