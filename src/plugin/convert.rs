@@ -3,6 +3,7 @@
 
 use super::diagnostics::{Diagnostic, Diagnostics, Severity};
 use super::pb::tfplugin6 as pb;
+use super::resource::Private;
 use super::schema::{AttrKind, Attribute, Block, DescriptionKind, NestedBlock, Nesting, Schema};
 use super::value::{AttrPath, PathStep, Type, Value, ValueError};
 
@@ -132,6 +133,21 @@ pub(crate) fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, 
         Some(d) if !d.msgpack.is_empty() => Value::decode_msgpack(&d.msgpack, ty),
         Some(d) if !d.json.is_empty() => Value::decode_json(&d.json, ty),
         Some(_) => Ok(Value::Null),
+    }
+}
+
+/// Reads the private data Terraform kept beside a state; bytes this provider did not
+/// write (none, or another provider's) read as empty.
+pub(crate) fn private_from(bytes: &[u8]) -> Private {
+    serde_json::from_slice(bytes).unwrap_or_default()
+}
+
+/// The bytes Terraform keeps for private data; nothing at all when there is none.
+pub(crate) fn private_bytes(p: &Private) -> Vec<u8> {
+    if p.is_empty() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(p).unwrap_or_default()
     }
 }
 

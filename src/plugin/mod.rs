@@ -3,6 +3,7 @@
 //! the [`Provider`] and [`Resource`] traits and is served by [`serve`].
 
 pub mod convert;
+pub(crate) mod core;
 pub mod diagnostics;
 pub mod handshake;
 pub mod logging;
