@@ -1,6 +1,12 @@
 //! The Terraform plugin protocol (tfplugin6 over gRPC, started by go-plugin), and
 //! nothing else: this module knows no Datadog and no AWS. A provider plugs in through
 //! the [`Provider`] and [`Resource`] traits and is served by [`serve`].
+//!
+//! Inside, bottom to top: `value` (values, types, their codecs and the one
+//! [`AttrPath`]), `schema` and `diagnostics`; `plan` (the schema's plan rules); `core`
+//! (each RPC's rules, in our types); `server` (the gRPC adapter: decode, call `core`,
+//! encode, with `convert` for the generated types); `transport`, `handshake`, `tls`,
+//! `services` and `logging` (serving the plugin to go-plugin).
 
 pub mod convert;
 pub(crate) mod core;
