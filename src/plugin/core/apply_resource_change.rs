@@ -45,10 +45,7 @@ pub(crate) async fn apply_resource_change(
         let result =
             if created { r.create(ctx, apply, &mut diagnostics).await } else { r.update(ctx, apply, &mut diagnostics).await };
         match result {
-            Some(mut s) => {
-                strip_write_only(&r.schema().block, &mut s);
-                s
-            }
+            Some(s) => strip_write_only(&r.schema().block, s),
             None if created => Value::Null,
             None => prior,
         }

@@ -49,8 +49,8 @@ pub(crate) async fn plan_resource_change(
     let planned = plan_from_schema(block, &prior, proposed, &config);
     let mut change = PlanChange { prior: &prior, config: &config, planned, requires_replace: Vec::new(), private: prior_private };
     r.modify_plan(ctx, &mut change, &mut diagnostics).await;
-    let PlanChange { mut planned, requires_replace: from_resource, private, .. } = change;
-    strip_write_only(block, &mut planned);
+    let PlanChange { planned, requires_replace: from_resource, private, .. } = change;
+    let planned = strip_write_only(block, planned);
     let mut requires_replace = replace_paths(block, &prior, &planned);
     requires_replace.extend(from_resource);
     PlanResourceChangeResponse { planned, requires_replace, private, diagnostics }

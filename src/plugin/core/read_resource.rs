@@ -27,10 +27,7 @@ pub(crate) async fn read_resource(r: &dyn Resource, ctx: &CallCtx, req: ReadReso
     let ReadResourceRequest { state, mut private } = req;
     let mut diagnostics = Diagnostics::new();
     let new_state = match r.read(ctx, state.clone(), &mut private, &mut diagnostics).await {
-        Some(mut s) => {
-            strip_write_only(&r.schema().block, &mut s);
-            s
-        }
+        Some(s) => strip_write_only(&r.schema().block, s),
         None if diagnostics.has_errors() => state,
         None => Value::Null,
     };
