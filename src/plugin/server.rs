@@ -505,6 +505,7 @@ fn capabilities() -> pb::ServerCapabilities {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::value::AttrPath;
 
     #[test]
     fn every_value_that_fails_to_decode_is_reported_and_none_is_returned() {
@@ -519,5 +520,16 @@ mod tests {
         let mut diags = Diagnostics::new();
         assert_eq!(decode_all([(None, "a"), (None, "b")], &Type::String, &mut diags), Some([Value::Null, Value::Null]));
         assert!(diags.is_empty());
+    }
+
+    #[test]
+    fn a_decode_error_points_at_the_attribute_it_is_in() {
+        // {"a": true} where "a" is a string.
+        let wire = pb::DynamicValue { msgpack: vec![0x81, 0xa1, b'a', 0xc3], json: Vec::new() };
+        let mut diags = Diagnostics::new();
+        let decoded = decode_or_diag(Some(&wire), &Type::object([("a", Type::String)]), "configuration", &mut diags);
+        assert_eq!(decoded, None);
+        let paths: Vec<_> = diags.0.iter().map(|d| d.path.clone()).collect();
+        assert_eq!(paths, vec![Some(AttrPath::root("a"))]);
     }
 }
