@@ -17,6 +17,9 @@
 //!   `RawState.json`, which was written with an older schema: object keys the
 //!   type does not know are dropped instead of rejected.
 //!
+//! [`AttrPath`] names a place inside a value: where a codec error happened, and
+//! (re-exported as `plugin::AttrPath`) where a diagnostic or a replace path points.
+//!
 //! Null and unknown are untyped here: a schema always supplies the type
 //! when encoding, so a typed null would only be redundant. The one place a
 //! value carries its own type is [`Value::Dynamic`].
