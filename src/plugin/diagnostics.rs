@@ -1,71 +1,13 @@
-//! Diagnostics and attribute paths, in our own types.
+//! Diagnostics, in our own types.
 //!
 //! Resources report every user-facing problem here, never as a gRPC error: Terraform
 //! shows a diagnostic next to the configuration line its path points at, while a gRPC
-//! error only says "the plugin failed".
+//! error only says "the plugin failed". The path is the one [`AttrPath`] of
+//! `value::path`; `convert.rs` cuts it where Terraform cannot follow (a set element).
 
 use std::fmt;
 
-/// One step of an attribute path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathStep {
-    /// An object attribute or a nested block name.
-    Attr(String),
-    /// A map key.
-    Key(String),
-    /// A list or tuple index.
-    Index(i64),
-}
-
-/// A path from the resource's root to one attribute.
-///
-/// There is no step for set elements: Terraform cannot point into a set, so a path is
-/// cut at the set itself (as terraform-plugin-go does).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AttrPath(pub Vec<PathStep>);
-
-impl AttrPath {
-    /// The path of a top-level attribute.
-    #[must_use]
-    pub fn root(name: &str) -> Self {
-        AttrPath(vec![PathStep::Attr(name.to_owned())])
-    }
-
-    /// This path extended by an attribute name.
-    #[must_use]
-    pub fn attr(mut self, name: &str) -> Self {
-        self.0.push(PathStep::Attr(name.to_owned()));
-        self
-    }
-
-    /// This path extended by a map key.
-    #[must_use]
-    pub fn key(mut self, key: &str) -> Self {
-        self.0.push(PathStep::Key(key.to_owned()));
-        self
-    }
-
-    /// This path extended by a list index.
-    #[must_use]
-    pub fn index(mut self, i: i64) -> Self {
-        self.0.push(PathStep::Index(i));
-        self
-    }
-}
-
-impl fmt::Display for AttrPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, step) in self.0.iter().enumerate() {
-            match step {
-                PathStep::Attr(a) if i == 0 => write!(f, "{a}")?,
-                PathStep::Attr(a) => write!(f, ".{a}")?,
-                PathStep::Key(k) => write!(f, "[{k:?}]")?,
-                PathStep::Index(n) => write!(f, "[{n}]")?,
-            }
-        }
-        Ok(())
-    }
-}
+use super::value::AttrPath;
 
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,10 +64,14 @@ impl Diagnostics {
 
     /// Adds an error for a bug of ours, asking the user to report it.
     pub fn bug(&mut self, summary: impl Into<String>, detail: impl fmt::Display) {
-        self.error(
-            summary,
-            format!("{detail}\n\nThis is a bug in the provider; please report it."),
-        );
+        self.push(Severity::Error, summary, bug_detail(detail), None);
+    }
+
+    /// Adds an error for a bug of ours found at one place in a value (a codec error),
+    /// so Terraform can point at the attribute; the empty path points nowhere.
+    pub fn bug_at(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl fmt::Display) {
+        let path = (!path.is_empty()).then_some(path);
+        self.push(Severity::Error, summary, bug_detail(detail), path);
     }
 
     fn push(
@@ -156,15 +102,13 @@ impl Diagnostics {
     }
 }
 
+fn bug_detail(detail: impl fmt::Display) -> String {
+    format!("{detail}\n\nThis is a bug in the provider; please report it.")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn path_display_reads_like_terraform_references() {
-        let p = AttrPath::root("metrics").attr("namespace_filters").index(2).key("k");
-        assert_eq!(p.to_string(), "metrics.namespace_filters[2][\"k\"]");
-    }
 
     #[test]
     fn warnings_alone_are_not_errors() {
@@ -173,5 +117,15 @@ mod tests {
         assert!(!d.has_errors());
         d.error_at(AttrPath::root("a"), "e", "");
         assert!(d.has_errors());
+    }
+
+    #[test]
+    fn a_bug_points_at_its_place_unless_that_is_the_whole_value() {
+        let mut d = Diagnostics::new();
+        d.bug_at(AttrPath::root("tags").key("env"), "Cannot decode the state", "at .tags[\"env\"]: bad");
+        d.bug_at(AttrPath::empty(), "Cannot decode the state", "at (root): bad");
+        let paths: Vec<_> = d.0.iter().map(|d| d.path.clone()).collect();
+        assert_eq!(paths, vec![Some(AttrPath::root("tags").key("env")), None]);
+        assert!(d.0.iter().all(|d| d.detail.ends_with("please report it.")));
     }
 }

@@ -1,8 +1,15 @@
 //! The Terraform plugin protocol (tfplugin6 over gRPC, started by go-plugin), and
 //! nothing else: this module knows no Datadog and no AWS. A provider plugs in through
 //! the [`Provider`] and [`Resource`] traits and is served by [`serve`].
+//!
+//! Inside, bottom to top: `value` (values, types, their codecs and the one
+//! [`AttrPath`]), `schema` and `diagnostics`; `plan` (the schema's plan rules); `core`
+//! (each RPC's rules, in our types); `server` (the gRPC adapter: decode, call `core`,
+//! encode, with `convert` for the generated types); `transport`, `handshake`, `tls`,
+//! `services` and `logging` (serving the plugin to go-plugin).
 
 pub mod convert;
+pub(crate) mod core;
 pub mod diagnostics;
 pub mod handshake;
 pub mod logging;
@@ -17,10 +24,10 @@ pub mod tls;
 mod transport;
 pub mod value;
 
-pub use diagnostics::{AttrPath, Diagnostic, Diagnostics, Severity};
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use provider::Provider;
 pub use resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-pub use value::{Type, Value};
+pub use value::{AttrPath, PathStep, Type, Value};
 
 pub use transport::{serve, ServeError, ServeOptions};

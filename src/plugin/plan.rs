@@ -4,14 +4,14 @@
 //!   default "on create" only where it has no prior value);
 //! - a computed attribute left out plans "known after apply" on create, and on an update
 //!   that changes something (unless it keeps its prior value by declaration);
-//! - write-only attributes never appear in a plan;
+//! - write-only attributes never appear in a plan (`core::write_only` nulls them again,
+//!   at every depth, after the resource's `modify_plan`);
 //! - a change to a `requires_replace` attribute replaces the resource.
 
 use std::collections::BTreeMap;
 
-use super::diagnostics::AttrPath;
 use super::schema::{AttrKind, Attribute, Block, Nesting};
-use super::value::Value;
+use super::value::{AttrPath, Value};
 
 /// Applies defaults and write-only rules, then marks computed attributes unknown
 /// where the plan cannot know them. `prior` is null on create.
@@ -42,20 +42,6 @@ pub fn replace_paths(block: &Block, prior: &Value, planned: &Value) -> Vec<AttrP
         })
         .map(|a| AttrPath::root(&a.name))
         .collect()
-}
-
-/// Nulls every write-only attribute, so no secret reaches a plan or state.
-pub fn strip_write_only(block: &Block, value: &mut Value) {
-    let Value::Object(attrs) = value else { return };
-    for a in &block.attributes {
-        if let Some(v) = attrs.get_mut(&a.name) {
-            if a.write_only {
-                *v = Value::Null;
-            } else if let Some((inner, Nesting::Single | Nesting::Group)) = a.nested_attributes() {
-                strip_write_only(&Block::new("", inner.to_vec()), v);
-            }
-        }
-    }
 }
 
 fn apply_defaults(block: &Block, prior: &Value, proposed: Value, config: &Value) -> Value {

@@ -1,16 +1,17 @@
 //! The contract between the protocol layer and a managed resource type.
 //!
-//! The server (`server.rs`) turns each RPC into one call here with decoded values, and
-//! owns the protocol rules so that resources don't: create/update/delete dispatch,
-//! defaults and "known after apply" marking (`plan.rs`), write-only attributes never
-//! reaching state, and replace paths for `requires_replace` attributes.
+//! The protocol core (`core/`, one RPC a file) turns each RPC into calls here with
+//! decoded values, and owns the protocol rules so that resources don't:
+//! create/update/delete dispatch, defaults and "known after apply" marking (`plan.rs`),
+//! write-only attributes never reaching state, state kept when a read or delete fails,
+//! and replace paths for `requires_replace` attributes.
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use super::diagnostics::{AttrPath, Diagnostics};
+use super::diagnostics::Diagnostics;
 use super::schema::Schema;
-use super::value::Value;
+use super::value::{AttrPath, Value};
 
 /// Provider-private data kept by Terraform beside a resource's state, never shown.
 pub type Private = serde_json::Map<String, serde_json::Value>;

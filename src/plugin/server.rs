@@ -1,23 +1,23 @@
-//! The `tfplugin6.Provider` gRPC service: one function per RPC, each decoding the
-//! request into our types, calling the provider or resource, and encoding the answer.
+//! The `tfplugin6.Provider` gRPC service: a thin adapter. Each RPC decodes the request
+//! into our types, calls its function in `core` (or the provider), and encodes the
+//! answer; the protocol's rules live in `core`, one RPC a file, with their tests.
 //!
 //! Problems a user can act on travel as diagnostics in the response; a gRPC error is
 //! reserved for requests that could not be understood at all.
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use super::convert::{attr_path, decode, diagnostics, encode, schema};
+use super::convert::{attr_path, decode, diagnostics, encode, private_bytes, private_from, schema};
+use super::core;
 use super::diagnostics::Diagnostics;
 use super::pb::tfplugin6 as pb;
-use super::plan::{plan_from_schema, replace_paths, strip_write_only};
 use super::provider::Provider;
-use super::resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
+use super::resource::Resource;
 use super::value::{Type, Value};
 
 type Stream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -27,7 +27,7 @@ pub(crate) struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, (Arc<dyn Resource>, Type)>,
     provider_type: Type,
-    stop: Mutex<CancellationToken>,
+    stop: core::StopSignal,
 }
 
 impl std::fmt::Debug for ProviderService {
@@ -44,15 +44,7 @@ impl ProviderService {
             .map(|r| (r.type_name(), (Arc::clone(r), r.schema().value_type())))
             .collect();
         let provider_type = provider.schema().value_type();
-        ProviderService { provider, resources, provider_type, stop: Mutex::new(CancellationToken::new()) }
-    }
-
-    fn ctx(&self) -> CallCtx {
-        let cancel = match self.stop.lock() {
-            Ok(t) => t.child_token(),
-            Err(poisoned) => poisoned.into_inner().child_token(),
-        };
-        CallCtx { cancel }
+        ProviderService { provider, resources, provider_type, stop: core::StopSignal::default() }
     }
 
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn Resource>, Type)> {
@@ -71,35 +63,35 @@ fn span(rpc: &'static str, type_name: &str) -> tracing::Span {
     tracing::debug_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name, tf_req_id = %uuid::Uuid::new_v4())
 }
 
+/// Decodes one value of a request; a codec error becomes a diagnostic at its path.
 fn decode_or_diag(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<Value> {
     match decode(dv, ty) {
         Ok(v) => Some(v),
         Err(e) => {
-            diags.bug(format!("Cannot decode the {what}"), e);
+            diags.bug_at(e.path().clone(), format!("Cannot decode the {what}"), e);
             None
         }
     }
+}
+
+/// Decodes several values of one request; every one that fails is reported, and the
+/// values come back only when all decoded.
+fn decode_all<const N: usize>(
+    values: [(Option<&pb::DynamicValue>, &str); N],
+    ty: &Type,
+    diags: &mut Diagnostics,
+) -> Option<[Value; N]> {
+    let decoded: Vec<Option<Value>> = values.into_iter().map(|(dv, what)| decode_or_diag(dv, ty, what, diags)).collect();
+    decoded.into_iter().collect::<Option<Vec<Value>>>()?.try_into().ok()
 }
 
 fn encode_or_diag(v: &Value, ty: &Type, what: &str, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
     match encode(v, ty) {
         Ok(d) => Some(d),
         Err(e) => {
-            diags.bug(format!("Cannot encode the {what}"), e);
+            diags.bug_at(e.path().clone(), format!("Cannot encode the {what}"), e);
             None
         }
-    }
-}
-
-fn private_from(bytes: &[u8]) -> Private {
-    serde_json::from_slice(bytes).unwrap_or_default()
-}
-
-fn private_bytes(p: &Private) -> Vec<u8> {
-    if p.is_empty() {
-        Vec::new()
-    } else {
-        serde_json::to_vec(p).unwrap_or_default()
     }
 }
 
@@ -163,10 +155,7 @@ impl pb::provider_server::Provider for ProviderService {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
             let Some(config) = decode_or_diag(req.config.as_ref(), &ty, "resource configuration", &mut diags) else { return };
             let write_only_allowed = req.client_capabilities.as_ref().is_some_and(|c| c.write_only_attributes_allowed);
-            if !write_only_allowed {
-                refuse_write_only(r.schema(), &config, &mut diags);
-            }
-            r.validate(&config, &mut diags);
+            diags.extend(core::validate_resource_config(&*r, &config, write_only_allowed));
         }
         .instrument(span("ValidateResourceConfig", &req.type_name))
         .await;
@@ -190,25 +179,10 @@ impl pb::provider_server::Provider for ProviderService {
         async {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
             let raw = req.raw_state.unwrap_or_default();
-            if raw.json.is_empty() {
-                if !raw.flatmap.is_empty() {
-                    diags.error(
-                        "Unsupported legacy state",
-                        "This state was written in the pre-0.12 flatmap format, which this provider never wrote.",
-                    );
-                }
-                return;
-            }
-            let json: serde_json::Value = match serde_json::from_slice(&raw.json) {
-                Ok(j) => j,
-                Err(e) => return diags.bug("Stored state is not JSON", e),
-            };
-            let Some(json) = r.upgrade_state(req.version, json, &mut diags) else { return };
-            let bytes = serde_json::to_vec(&json).unwrap_or_default();
-            match Value::decode_json_lenient(&bytes, &ty) {
-                Ok(v) => upgraded_state = encode_or_diag(&v, &ty, "upgraded state", &mut diags),
-                Err(e) => diags.bug("Cannot read stored state", e),
-            }
+            let stored = core::UpgradeResourceStateRequest { version: req.version, json: &raw.json, flatmap: !raw.flatmap.is_empty() };
+            let core::UpgradeResourceStateResponse { state, diagnostics } = core::upgrade_resource_state(&*r, &stored);
+            diags.extend(diagnostics);
+            upgraded_state = state.and_then(|v| encode_or_diag(&v, &ty, "upgraded state", &mut diags));
         }
         .instrument(span("UpgradeResourceState", &req.type_name))
         .await;
@@ -255,17 +229,10 @@ impl pb::provider_server::Provider for ProviderService {
         async {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
             let Some(state) = decode_or_diag(req.current_state.as_ref(), &ty, "state", &mut diags) else { return };
-            let mut private = private_from(&req.private);
-            let new_state = r.read(&self.ctx(), state.clone(), &mut private, &mut diags).await;
-            // A failed refresh must not look like a deletion: keep what we had.
-            let new_state = match new_state {
-                Some(mut s) => {
-                    strip_write_only(&r.schema().block, &mut s);
-                    s
-                }
-                None if diags.has_errors() => state,
-                None => Value::Null,
-            };
+            let read = core::ReadResourceRequest { state, private: private_from(&req.private) };
+            let core::ReadResourceResponse { new_state, private, diagnostics } =
+                core::read_resource(&*r, &self.stop.call_ctx(), read).await;
+            diags.extend(diagnostics);
             out.new_state = encode_or_diag(&new_state, &ty, "state", &mut diags);
             out.private = private_bytes(&private);
         }
@@ -284,30 +251,17 @@ impl pb::provider_server::Provider for ProviderService {
         let mut out = pb::plan_resource_change::Response::default();
         async {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
-            let prior = decode_or_diag(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
-            let proposed = decode_or_diag(req.proposed_new_state.as_ref(), &ty, "proposed state", &mut diags);
-            let config = decode_or_diag(req.config.as_ref(), &ty, "configuration", &mut diags);
-            let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) else { return };
-            if proposed.is_null() {
-                // Destroy: nothing to plan.
-                out.planned_state = encode_or_diag(&Value::Null, &ty, "plan", &mut diags);
-                return;
-            }
-            let block = &r.schema().block;
-            let planned = plan_from_schema(block, &prior, proposed, &config);
-            let mut change = PlanChange {
-                prior: &prior,
-                config: &config,
-                planned,
-                requires_replace: Vec::new(),
-                private: private_from(&req.prior_private),
-            };
-            r.modify_plan(&self.ctx(), &mut change, &mut diags).await;
-            let PlanChange { mut planned, requires_replace, private, .. } = change;
-            strip_write_only(block, &mut planned);
-            let mut replace = replace_paths(block, &prior, &planned);
-            replace.extend(requires_replace);
-            out.requires_replace = replace.iter().map(attr_path).collect();
+            let wire = [
+                (req.prior_state.as_ref(), "prior state"),
+                (req.proposed_new_state.as_ref(), "proposed state"),
+                (req.config.as_ref(), "configuration"),
+            ];
+            let Some([prior, proposed, config]) = decode_all(wire, &ty, &mut diags) else { return };
+            let plan = core::PlanResourceChangeRequest { prior, proposed, config, prior_private: private_from(&req.prior_private) };
+            let core::PlanResourceChangeResponse { planned, requires_replace, private, diagnostics } =
+                core::plan_resource_change(&*r, &self.stop.call_ctx(), plan).await;
+            diags.extend(diagnostics);
+            out.requires_replace = requires_replace.iter().filter_map(attr_path).collect();
             out.planned_state = encode_or_diag(&planned, &ty, "plan", &mut diags);
             out.planned_private = private_bytes(&private);
         }
@@ -326,29 +280,16 @@ impl pb::provider_server::Provider for ProviderService {
         let mut out = pb::apply_resource_change::Response::default();
         async {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
-            let prior = decode_or_diag(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
-            let planned = decode_or_diag(req.planned_state.as_ref(), &ty, "planned state", &mut diags);
-            let config = decode_or_diag(req.config.as_ref(), &ty, "configuration", &mut diags);
-            let (Some(prior), Some(planned), Some(config)) = (prior, planned, config) else { return };
-            let mut private = private_from(&req.planned_private);
-            let ctx = self.ctx();
-            let new_state = if planned.is_null() {
-                r.delete(&ctx, &prior, &private, &mut diags).await;
-                // A failed delete keeps the resource in state, so nothing is forgotten.
-                if diags.has_errors() { prior } else { Value::Null }
-            } else {
-                let apply = ApplyRequest { prior: &prior, planned: &planned, config: &config, private: &mut private };
-                let created = prior.is_null();
-                let result = if created { r.create(&ctx, apply, &mut diags).await } else { r.update(&ctx, apply, &mut diags).await };
-                match result {
-                    Some(mut s) => {
-                        strip_write_only(&r.schema().block, &mut s);
-                        s
-                    }
-                    None if created => Value::Null,
-                    None => prior,
-                }
-            };
+            let wire = [
+                (req.prior_state.as_ref(), "prior state"),
+                (req.planned_state.as_ref(), "planned state"),
+                (req.config.as_ref(), "configuration"),
+            ];
+            let Some([prior, planned, config]) = decode_all(wire, &ty, &mut diags) else { return };
+            let apply = core::ApplyResourceChangeRequest { prior, planned, config, planned_private: private_from(&req.planned_private) };
+            let core::ApplyResourceChangeResponse { new_state, private, diagnostics } =
+                core::apply_resource_change(&*r, &self.stop.call_ctx(), apply).await;
+            diags.extend(diagnostics);
             out.new_state = encode_or_diag(&new_state, &ty, "new state", &mut diags);
             out.private = private_bytes(&private);
         }
@@ -367,15 +308,16 @@ impl pb::provider_server::Provider for ProviderService {
         let mut out = pb::import_resource_state::Response::default();
         async {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
-            if let Some(state) = r.import(&self.ctx(), &req.id, &mut diags).await {
-                if let Some(state) = encode_or_diag(&state, &ty, "imported state", &mut diags) {
-                    out.imported_resources.push(pb::import_resource_state::ImportedResource {
-                        type_name: req.type_name.clone(),
-                        state: Some(state),
-                        private: Vec::new(),
-                        identity: None,
-                    });
-                }
+            let core::ImportResourceStateResponse { state, diagnostics } =
+                core::import_resource_state(&*r, &self.stop.call_ctx(), &req.id).await;
+            diags.extend(diagnostics);
+            if let Some(state) = state.and_then(|v| encode_or_diag(&v, &ty, "imported state", &mut diags)) {
+                out.imported_resources.push(pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: Some(state),
+                    private: Vec::new(),
+                    identity: None,
+                });
             }
         }
         .instrument(span("ImportResourceState", &req.type_name))
@@ -546,12 +488,7 @@ impl pb::provider_server::Provider for ProviderService {
 
     async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> Result<Response<pb::stop_provider::Response>, Status> {
         tracing::info!(tf_rpc = "StopProvider", "stop requested: cancelling work in flight");
-        let mut guard = match self.stop.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        guard.cancel();
-        *guard = CancellationToken::new();
+        self.stop.stop();
         Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
     }
 }
@@ -565,21 +502,34 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-/// Terraform before 1.11 does not know write-only attributes and would store them;
-/// refuse instead of leaking a secret into state.
-fn refuse_write_only(schema: &super::schema::Schema, config: &Value, diags: &mut Diagnostics) {
-    for a in schema.block.attributes.iter().filter(|a| a.write_only) {
-        if config.get_attr(&a.name).is_some_and(|v| !v.is_null()) {
-            diags.error_at(
-                super::diagnostics::AttrPath::root(&a.name),
-                "Write-only attribute needs Terraform or OpenTofu 1.11 or later",
-                format!(
-                    "{} is write-only: this version of the CLI does not support write-only attributes and would \
-                     keep the value in state. Upgrade to Terraform 1.11 or OpenTofu 1.11 or later, or leave it \
-                     unset.",
-                    a.name
-                ),
-            );
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::value::AttrPath;
+
+    #[test]
+    fn every_value_that_fails_to_decode_is_reported_and_none_is_returned() {
+        // 0xc1 is the one byte msgpack never uses.
+        let bad = pb::DynamicValue { msgpack: vec![0xc1], json: Vec::new() };
+        let mut diags = Diagnostics::new();
+        let decoded = decode_all([(Some(&bad), "prior state"), (None, "plan"), (Some(&bad), "configuration")], &Type::String, &mut diags);
+        assert_eq!(decoded, None);
+        let summaries: Vec<_> = diags.0.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries, vec!["Cannot decode the prior state", "Cannot decode the configuration"]);
+
+        let mut diags = Diagnostics::new();
+        assert_eq!(decode_all([(None, "a"), (None, "b")], &Type::String, &mut diags), Some([Value::Null, Value::Null]));
+        assert!(diags.is_empty());
+    }
+
+    #[test]
+    fn a_decode_error_points_at_the_attribute_it_is_in() {
+        // {"a": true} where "a" is a string.
+        let wire = pb::DynamicValue { msgpack: vec![0x81, 0xa1, b'a', 0xc3], json: Vec::new() };
+        let mut diags = Diagnostics::new();
+        let decoded = decode_or_diag(Some(&wire), &Type::object([("a", Type::String)]), "configuration", &mut diags);
+        assert_eq!(decoded, None);
+        let paths: Vec<_> = diags.0.iter().map(|d| d.path.clone()).collect();
+        assert_eq!(paths, vec![Some(AttrPath::root("a"))]);
     }
 }

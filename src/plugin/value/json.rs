@@ -48,7 +48,7 @@ impl Value {
 
 fn decode(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, ValueError> {
     let json: Json = serde_json::from_slice(bytes).map_err(|e| ValueError::MalformedJson {
-        path: AttrPath::root(),
+        path: AttrPath::empty(),
         reason: e.to_string(),
     })?;
     let mut dec = Decoder {

@@ -17,6 +17,9 @@
 //!   `RawState.json`, which was written with an older schema: object keys the
 //!   type does not know are dropped instead of rejected.
 //!
+//! [`AttrPath`] names a place inside a value: where a codec error happened, and
+//! (re-exported as `plugin::AttrPath`) where a diagnostic or a replace path points.
+//!
 //! Null and unknown are untyped here: a schema always supplies the type
 //! when encoding, so a typed null would only be redundant. The one place a
 //! value carries its own type is [`Value::Dynamic`].
@@ -950,13 +953,13 @@ pub(crate) mod tests {
     #[test]
     fn error_messages_say_where_and_what() {
         let err = ValueError::MsgpackKind {
-            path: AttrPath::root().attr("foo").index(2).key("k"),
+            path: AttrPath::empty().attr("foo").index(2).key("k"),
             expected: "string".to_owned(),
             got: "int",
         };
         assert_eq!(err.to_string(), "at .foo[2][\"k\"]: expected string, got msgpack int");
         let nested = Number::parse("x").err().map(|e| e.under(&[PathStep::Attr("n".into())]));
-        assert_eq!(nested.map(|e| e.path().clone()), Some(AttrPath::root().attr("n")));
+        assert_eq!(nested.map(|e| e.path().clone()), Some(AttrPath::empty().attr("n")));
     }
 
     /// Values nested right up to the limit still work, on an ordinary 2 MiB

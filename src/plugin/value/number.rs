@@ -75,7 +75,7 @@ impl Number {
     /// `e`/`E` exponent. No whitespace, hex, underscores, `inf` or `NaN`.
     pub fn parse(text: &str) -> Result<Self, ValueError> {
         let invalid = |reason: &'static str| ValueError::InvalidNumber {
-            path: super::AttrPath::root(),
+            path: super::AttrPath::empty(),
             text: truncate_for_message(text),
             reason,
         };

@@ -1,10 +1,13 @@
-//! Attribute paths: where inside a value something happened.
+//! Attribute paths: the one way the provider names a place inside a value.
 //!
-//! Codec errors carry an [`AttrPath`] so a message can say *where* a value was
-//! malformed (`.tags["env"]`, `.rules[2].port`). The steps keep the container
-//! kind apart (a set element is not a list index) because Terraform diagnostics
-//! have no step for set elements: whoever turns an `AttrPath` into a protocol
-//! `AttributePath` must truncate at the first [`PathStep::SetElement`].
+//! Diagnostics point at configuration with an [`AttrPath`] (`AttrPath::root("metrics")
+//! .attr("namespace_filters")`), replace paths name attributes with one, and codec
+//! errors carry one so a message can say *where* a value was malformed
+//! (`.tags["env"]`, `.rules[2].port`). The steps keep the container kind apart (a set
+//! element is not a list index) because Terraform has no step for set elements:
+//! whoever turns an `AttrPath` into a protocol `AttributePath` keeps only the part
+//! before the first [`PathStep::SetElement`] ([`AttrPath::up_to_first_set`]), as
+//! terraform-plugin-go does.
 
 use std::fmt;
 
@@ -31,16 +34,25 @@ pub struct AttrPath(pub Vec<PathStep>);
 
 impl AttrPath {
     /// The empty path, pointing at the whole value.
-    pub fn root() -> Self {
+    #[must_use]
+    pub fn empty() -> Self {
         Self(Vec::new())
     }
 
+    /// The path of a top-level attribute: where most diagnostics point.
+    #[must_use]
+    pub fn root(name: impl Into<String>) -> Self {
+        Self::empty().attr(name)
+    }
+
     /// True for the empty path.
-    pub fn is_root(&self) -> bool {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// The steps from the root, outermost first.
+    #[must_use]
     pub fn steps(&self) -> &[PathStep] {
         &self.0
     }
@@ -72,6 +84,7 @@ impl AttrPath {
 
     /// The longest prefix that contains no set element step: the part of the
     /// path a Terraform `AttributePath` can express.
+    #[must_use]
     pub fn up_to_first_set(&self) -> AttrPath {
         let end = self
             .0
@@ -87,6 +100,19 @@ impl AttrPath {
         let mut steps = outer.0.clone();
         steps.extend(self.0);
         AttrPath(steps)
+    }
+}
+
+impl AttrPath {
+    /// The path as a configuration reference names it (`metrics.namespace_filters[2]`):
+    /// the display form without its leading dot, for messages that name an argument.
+    #[must_use]
+    pub fn reference(&self) -> String {
+        let shown = self.to_string();
+        match shown.strip_prefix('.') {
+            Some(rest) => rest.to_owned(),
+            None => shown,
+        }
     }
 }
 
@@ -127,21 +153,21 @@ mod tests {
     #[test]
     fn paths_display_like_terraform_addresses() {
         let cases: Vec<(&str, AttrPath, &str)> = vec![
-            ("root", AttrPath::root(), "(root)"),
-            ("attr", AttrPath::root().attr("foo"), ".foo"),
+            ("root", AttrPath::empty(), "(root)"),
+            ("attr", AttrPath::empty().attr("foo"), ".foo"),
             (
                 "attr index key",
-                AttrPath::root().attr("foo").index(2).key("k"),
+                AttrPath::empty().attr("foo").index(2).key("k"),
                 ".foo[2][\"k\"]",
             ),
             (
                 "key with quote is escaped",
-                AttrPath::root().key("a\"b"),
+                AttrPath::empty().key("a\"b"),
                 "[\"a\\\"b\"]",
             ),
             (
                 "set element shows position",
-                AttrPath::root().attr("s").join(PathStep::SetElement(1)).attr("x"),
+                AttrPath::empty().attr("s").join(PathStep::SetElement(1)).attr("x"),
                 ".s[1].x",
             ),
         ];
@@ -152,12 +178,35 @@ mod tests {
 
     #[test]
     fn up_to_first_set_truncates_at_the_set_step() {
-        let p = AttrPath::root()
+        let p = AttrPath::empty()
             .attr("rules")
             .join(PathStep::SetElement(0))
             .attr("port");
-        assert_eq!(p.up_to_first_set(), AttrPath::root().attr("rules"));
-        let q = AttrPath::root().attr("a").index(1);
+        assert_eq!(p.up_to_first_set(), AttrPath::root("rules"));
+        let q = AttrPath::empty().attr("a").index(1);
         assert_eq!(q.up_to_first_set(), q);
+    }
+
+    #[test]
+    fn a_root_attribute_is_one_step_from_the_empty_path() {
+        assert_eq!(AttrPath::root("a"), AttrPath::empty().attr("a"));
+        assert!(AttrPath::empty().is_empty() && !AttrPath::root("a").is_empty());
+    }
+
+    #[test]
+    fn references_read_like_configuration() {
+        let cases: Vec<(&str, AttrPath, &str)> = vec![
+            ("top-level", AttrPath::root("site"), "site"),
+            (
+                "nested",
+                AttrPath::root("metrics").attr("namespace_filters").index(2).key("k"),
+                "metrics.namespace_filters[2][\"k\"]",
+            ),
+            ("key first", AttrPath::empty().key("k"), "[\"k\"]"),
+            ("empty", AttrPath::empty(), "(root)"),
+        ];
+        for (name, path, want) in cases {
+            assert_eq!(path.reference(), want, "case {name}");
+        }
     }
 }

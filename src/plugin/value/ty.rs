@@ -164,7 +164,7 @@ impl Type {
     /// Parses cty type JSON from bytes.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<Type, ValueError> {
         let json: Json = serde_json::from_slice(bytes).map_err(|e| ValueError::InvalidType {
-            path: AttrPath::root(),
+            path: AttrPath::empty(),
             reason: format!("not JSON: {e}"),
         })?;
         Type::from_json(&json)
@@ -242,7 +242,7 @@ fn pair_json(kind: &str, elem: &Type) -> Json {
 
 fn invalid_type(reason: impl Into<String>) -> ValueError {
     ValueError::InvalidType {
-        path: AttrPath::root(),
+        path: AttrPath::empty(),
         reason: reason.into(),
     }
 }

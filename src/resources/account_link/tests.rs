@@ -1,4 +1,5 @@
-//! Create, adopt, read, update, delete and import against an in-memory Datadog.
+//! Create, adopt, read, update, delete and import against an in-memory Datadog, each
+//! through the protocol core, so the link sees exactly the calls Terraform's RPCs make.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -10,7 +11,11 @@ use super::*;
 use crate::clients::datadog::model::AuthConfig;
 use crate::clients::datadog::AccountAttributes;
 use crate::clients::secret::Secret;
-use crate::plugin::plan::{object, plan_from_schema};
+use crate::plugin::core::{
+    apply_resource_change, import_resource_state, plan_resource_change, read_resource, ApplyResourceChangeRequest,
+    PlanResourceChangeRequest, ReadResourceRequest,
+};
+use crate::plugin::plan::object;
 use crate::provider::Clients;
 
 /// Keeps configs in a map; answers like Datadog for the calls the link makes.
@@ -123,18 +128,37 @@ fn config(account: &str, extra: &[(&str, Value)]) -> Value {
 
 use crate::plugin::Type;
 
+/// Plans and applies `cfg` over `prior` (null: create), as Terraform's plan and apply
+/// RPCs do; `proposed` is what Terraform proposes.
+async fn plan_and_apply(r: &AccountLink, prior: &Value, proposed: Value, cfg: &Value) -> (Value, Diagnostics) {
+    let plan = PlanResourceChangeRequest { prior: prior.clone(), proposed, config: cfg.clone(), prior_private: Private::new() };
+    let mut planned = plan_resource_change(r, &ctx(), plan).await;
+    let apply = ApplyResourceChangeRequest {
+        prior: prior.clone(),
+        planned: planned.planned,
+        config: cfg.clone(),
+        planned_private: planned.private,
+    };
+    let applied = apply_resource_change(r, &ctx(), apply).await;
+    planned.diagnostics.extend(applied.diagnostics);
+    (applied.new_state, planned.diagnostics)
+}
+
 async fn plan_and_create(r: &AccountLink, cfg: &Value) -> (Value, Diagnostics) {
-    let planned = plan_from_schema(&r.schema().block, &Value::Null, cfg.clone(), cfg);
-    let mut change = PlanChange { prior: &Value::Null, config: cfg, planned, requires_replace: vec![], private: Private::new() };
-    let mut diags = Diagnostics::new();
-    r.modify_plan(&ctx(), &mut change, &mut diags).await;
-    let planned = change.planned;
-    let mut private = Private::new();
-    let state = r
-        .create(&ctx(), ApplyRequest { prior: &Value::Null, planned: &planned, config: cfg, private: &mut private }, &mut diags)
-        .await
-        .unwrap_or(Value::Null);
-    (state, diags)
+    plan_and_apply(r, &Value::Null, cfg.clone(), cfg).await
+}
+
+/// The state a refresh leaves, and its diagnostics.
+async fn refresh(r: &AccountLink, state: Value) -> (Value, Diagnostics) {
+    let read = read_resource(r, &ctx(), ReadResourceRequest { state, private: Private::new() }).await;
+    (read.new_state, read.diagnostics)
+}
+
+/// The imported state (null when nothing was), with the diagnostics added to `d`.
+async fn import(r: &AccountLink, id: &str, d: &mut Diagnostics) -> Value {
+    let imported = import_resource_state(r, &ctx(), id).await;
+    d.extend(imported.diagnostics);
+    imported.state.unwrap_or(Value::Null)
 }
 
 #[tokio::test]
@@ -148,8 +172,7 @@ async fn create_posts_once_and_state_reads_back_equal() {
         state.get_attr("role_arn").and_then(Value::as_str),
         Some("arn:aws:iam::123456789012:role/DatadogIntegrationRole")
     );
-    let mut d = Diagnostics::new();
-    let read = r.read(&ctx(), state.clone(), &mut Private::new(), &mut d).await.unwrap_or(Value::Null);
+    let (read, _) = refresh(&r, state.clone()).await;
     assert!(read.semantically_equal(&state), "refresh changed the state:\n{read:?}\n{state:?}");
     assert_eq!(dd.calls.lock().expect("lock").iter().filter(|c| *c == "create").count(), 1);
 }
@@ -195,8 +218,8 @@ async fn read_of_a_deleted_config_drops_it_from_state() {
     let (state, _) = plan_and_create(&r, &config("123456789012", &[])).await;
     let id = state.get_attr("id").and_then(Value::as_str).unwrap_or_default().to_owned();
     dd.accounts.lock().expect("lock").remove(&id);
-    let mut d = Diagnostics::new();
-    assert!(r.read(&ctx(), state, &mut Private::new(), &mut d).await.is_none());
+    let (read, d) = refresh(&r, state).await;
+    assert!(read.is_null(), "gone means null: {read:?}");
     assert!(!d.has_errors());
 }
 
@@ -207,12 +230,12 @@ async fn import_by_account_id_and_by_uuid_give_the_same_state() {
     let (state, _) = plan_and_create(&r, &config("123456789012", &[])).await;
     let id = state.get_attr("id").and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut d = Diagnostics::new();
-    let by_account = r.import(&ctx(), "123456789012", &mut d).await.unwrap_or(Value::Null);
-    let by_uuid = r.import(&ctx(), &id, &mut d).await.unwrap_or(Value::Null);
+    let by_account = import(&r, "123456789012", &mut d).await;
+    let by_uuid = import(&r, &id, &mut d).await;
     assert!(!d.has_errors(), "{d:?}");
     assert!(by_account.semantically_equal(&by_uuid));
     assert!(by_account.semantically_equal(&state), "{by_account:?}\n{state:?}");
-    r.import(&ctx(), "not-an-id", &mut d).await;
+    import(&r, "not-an-id", &mut d).await;
     assert!(format!("{d:?}").contains("Accepted forms"));
 }
 
@@ -229,12 +252,7 @@ async fn update_sends_only_what_is_written_and_keeps_the_external_id() {
             p.insert(k.into(), s[k].clone());
         }
     }
-    let planned = plan_from_schema(&r.schema().block, &prior, proposed, &cfg);
-    let mut d = Diagnostics::new();
-    let state = r
-        .update(&ctx(), ApplyRequest { prior: &prior, planned: &planned, config: &cfg, private: &mut Private::new() }, &mut d)
-        .await
-        .unwrap_or(Value::Null);
+    let (state, d) = plan_and_apply(&r, &prior, proposed, &cfg).await;
     assert!(!d.has_errors(), "{d:?}");
     assert_eq!(state.get_attr("external_id"), prior.get_attr("external_id"));
     assert_eq!(state.get_attr("account_tags"), Some(&Value::Set(vec![Value::String("team:platform".into())])));
