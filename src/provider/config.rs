@@ -42,7 +42,7 @@ impl ProviderConfig {
         if let Some(u) = &api_url {
             check_api_url(u, Some(AttrPath::root("api_url")), diags);
         }
-        let datadog_retry = retry(config, AttrPath::root, RetryPolicy::default(), MAX_DATADOG_ATTEMPTS, diags);
+        let datadog_retry = retry(config, |n| AttrPath::root(n), RetryPolicy::default(), MAX_DATADOG_ATTEMPTS, diags);
         let aws_block = config.get_attr("aws").filter(|b| !b.is_null()).unwrap_or(&Value::Null);
         let aws_retry = retry(aws_block, |n| AttrPath::root("aws").attr(n), DEFAULT_RETRY, MAX_AWS_ATTEMPTS, diags);
         let read = ProviderConfig {
