@@ -377,6 +377,27 @@ fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
     Ok(())
 }
 
+/// At INFO, the progress lines of an apply carry the request's correlation fields,
+/// so one operation's lines can be told apart in a busy log.
+#[test]
+fn e2e_info_log_lines_carry_the_request_fields() -> anyhow::Result<()> {
+    let sb = start()?;
+    let tf = terraform(&sb)?.with_env("TF_LOG", "INFO");
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
+        sb.var("SANDBOX_OU_DEVELOPMENT").unwrap_or_default()
+    ))?;
+    let log = tf.apply_and_collect_outputs()?;
+    let progress: Vec<&str> = log.lines().filter(|l| l.contains("provider.terraform-provider-datadog") && l.contains("waiting for")).collect();
+    assert!(!progress.is_empty(), "no INFO progress line from the provider:\n{log}");
+    for line in progress {
+        for field in ["tf_req_id=", "tf_rpc=ApplyResourceChange", "tf_resource_type=datadog_aws_org_stackset"] {
+            assert!(line.contains(field), "{field} missing from: {line}");
+        }
+    }
+    Ok(())
+}
+
 /// A CloudFormation client on the emulator, for changes made outside Terraform.
 fn cloudformation(sb: &Sandbox) -> aws_sdk_cloudformation::Client {
     let creds = aws_sdk_cloudformation::config::Credentials::new(

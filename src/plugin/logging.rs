@@ -67,9 +67,15 @@ fn level_from_env() -> Option<Level> {
 /// Installs the stderr JSON logger at the level Terraform asked for.
 pub fn init() {
     let Some(level) = level_from_env() else { return };
-    let filter = tracing_subscriber::filter::Targets::new()
+    let events = tracing_subscriber::filter::Targets::new()
         .with_target("terraform_provider_datadog", level)
         .with_default(Level::WARN.min(level));
+    // Our spans are always on, whatever the level: they carry the correlation fields
+    // (`tf_req_id`, `tf_rpc`, `tf_resource_type`) that every line at INFO and WARN
+    // needs as much as one at DEBUG. A span writes no line of its own.
+    let filter = tracing_subscriber::filter::filter_fn(move |meta| {
+        (meta.is_span() && meta.target().starts_with("terraform_provider_datadog")) || events.would_enable(meta.target(), meta.level())
+    });
     let _ = tracing_subscriber::registry().with(HclogLayer.with_filter(filter)).try_init();
 }
 
