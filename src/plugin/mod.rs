@@ -3,7 +3,7 @@
 //! the [`Provider`] and [`Resource`] traits and is served by [`serve`].
 //!
 //! Inside, bottom to top: `value` (values, types, their codecs and the one
-//! [`AttrPath`]), `schema` and `diagnostics`; `plan` (the schema's plan rules); `core`
+//! [`AttrPath`]), `schema`, `diagnostics` and `typed` (typed reads for models); `plan` (the schema's plan rules); `core`
 //! (each RPC's rules, in our types); `server` (the gRPC adapter: decode, call `core`,
 //! encode, with `convert` for the generated types); `transport`, `handshake`, `tls`,
 //! `services` and `logging` (serving the plugin to go-plugin).
@@ -18,6 +18,7 @@ pub mod plan;
 pub mod provider;
 pub mod resource;
 pub mod schema;
+pub mod typed;
 mod server;
 mod services;
 pub mod tls;
