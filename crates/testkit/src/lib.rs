@@ -10,8 +10,9 @@
 //!   per-test working directory ([`TestDir`]) with the sandbox's environment.
 //! * [`Mirror`] runs `scripts/install` into a temporary filesystem mirror
 //!   (laid out for both registries) for tests of `terraform init` / `tofu init`.
-//! * [`FakeDatadog`] is a tiny HTTP client for the fake's `/_fake/*` control
-//!   API and for raw Datadog API calls with the sandbox keys (to make drift).
+//! * [`FakeDatadog`] is a handle on the Datadog fake: its `/_fake/*` control
+//!   API and raw Datadog API calls with the sandbox keys (to make drift), over
+//!   plain HTTP with a blocking `reqwest` client.
 //!
 //! The test command must build the workspace binaries first (`make test` does:
 //! `cargo build --workspace --bins --tests`); the sandbox is started with
@@ -43,6 +44,7 @@
 
 #![warn(missing_docs)]
 
+mod datadog;
 pub mod fixtures;
 mod http;
 mod mirror;
@@ -52,7 +54,8 @@ mod sandbox;
 pub mod signal;
 mod terraform;
 
-pub use http::{fake_datadog_admin, FakeDatadog, HttpResponse};
+pub use datadog::{fake_datadog_admin, FakeDatadog};
+pub use http::HttpResponse;
 pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};
 pub use process::Output;

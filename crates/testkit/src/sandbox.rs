@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use tempfile::TempDir;
 
-use crate::http::{fake_datadog_admin, FakeDatadog};
+use crate::datadog::{fake_datadog_admin, FakeDatadog};
 use crate::paths::{bin_dir, keep_dirs, repo_root, temp_root};
 use crate::process::{run_with_timeout, scrub_env, section, tail};
 
@@ -18,8 +18,9 @@ const UP_TIMEOUT: Duration = Duration::from_secs(120);
 /// Bound on `scripts/sandbox down` (SIGTERM, 10 s grace, SIGKILL per server).
 const DOWN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running sandbox: the Datadog fake (and later the AWS emulator) started by
-/// `scripts/sandbox up --dir <temp dir>`, owned by this test process.
+/// A running sandbox: the Datadog fake and (unless [`Sandbox::datadog_only`])
+/// the AWS emulator, started by `scripts/sandbox up --dir <temp dir>`, owned by
+/// this test process.
 ///
 /// Dropping it runs `scripts/sandbox down --dir`; a watchdog started with
 /// `--owner-pid` also stops the servers if the test process dies without
