@@ -25,7 +25,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::Value;
-use testkit::{fake_datadog_admin, planned_changes, repo_root, FakeDatadog, Mirror, Output, Sandbox, Terraform, TestDir};
+use testkit::{fake_datadog_admin, planned_changes, repo_root, Mirror, Output, Sandbox, Terraform, TestDir};
 
 /// Every example directory (with `.tf` files) under `examples/`.
 const EXAMPLES: &[&str] = &[
@@ -80,35 +80,6 @@ fn hcl_list<S: AsRef<str>>(items: &[S]) -> String {
 /// Active member accounts of the seeded organization.
 fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-fn emulator_get(sb: &Sandbox, path: &str) -> anyhow::Result<Value> {
-    FakeDatadog::new(&var(sb, "AWS_ENDPOINT_URL")?, "", "")?
-        .request("GET", &format!("/_emulator/{path}"), &[], None)?
-        .ensure_success()?
-        .json()
-}
-
-/// Active member accounts whose OU path is one of `paths`.
-fn accounts_in(sb: &Sandbox, paths: &[&str]) -> anyhow::Result<BTreeSet<String>> {
-    let org = emulator_get(sb, "organization")?;
-    Ok(org["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|a| a["status"] == "ACTIVE" && a["management"] != true)
-        .filter(|a| a["ou_path"].as_str().is_some_and(|p| paths.contains(&p)))
-        .filter_map(|a| a["id"].as_str().map(str::to_owned))
-        .collect())
-}
-
-/// Calls of one action in the emulator's call log.
-fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_get(sb, &format!("calls?action={action}"))?["calls"].as_array().cloned().unwrap_or_default())
-}
-
-fn stack_sets(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_get(sb, "stacksets")?["stack_sets"].as_array().cloned().unwrap_or_default())
 }
 
 /// The AWS accounts in the Datadog fake, through the API (Datadog's format).
@@ -295,7 +266,7 @@ fn output_keys(outputs: &Value, name: &str) -> BTreeSet<String> {
 fn assert_nothing_left(sb: &Sandbox, ex: &Example<'_>) -> anyhow::Result<()> {
     let left = ex.state_list()?;
     ensure!(left.is_empty(), "resources left in state: {left:?}");
-    let sets = stack_sets(sb)?;
+    let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.is_empty(), "StackSets left in the emulator: {sets:?}");
     let dd = datadog_accounts(sb)?;
     ensure!(dd.is_empty(), "accounts left in Datadog: {dd:?}");
@@ -432,7 +403,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     ensure!(statuses.len() == members.len() && statuses.values().all(|s| s == "CURRENT"), "instance_status: {statuses:?}");
     ensure!(outputs["stack_set_id"]["value"].as_str().is_some_and(|s| s.starts_with(SET)));
     ensure!(datadog_accounts(sb)?.len() == members.len(), "one Datadog account per member account");
-    let sets = stack_sets(sb)?;
+    let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.len() == 1 && sets[0]["auto_deployment"]["Enabled"] == true && sets[0]["managed_execution"] == false, "{sets:?}");
 
     ex.destroy()?;
@@ -451,7 +422,7 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
-    let expected = accounts_in(&sb, &["Production", "Development/Sandbox"])?;
+    let expected = sb.emulator()?.active_accounts_in(&["Production", "Development/Sandbox"])?;
     ensure!(expected.len() == 4 && expected.len() < member_accounts(&sb).len());
     let outputs = ex.outputs()?;
     ensure!(strings(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
@@ -513,8 +484,9 @@ fn e2e_example_module_composition_with_opentofu() -> anyhow::Result<()> {
 /// settings and the outputs, then destroys it.
 fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<()> {
     let root = copy_examples(tf.dir(), true)?;
-    let production = accounts_in(sb, &["Production"])?;
-    let covered = accounts_in(sb, &["Production", "Development", "Development/Sandbox"])?;
+    let aws = sb.emulator()?;
+    let production = aws.active_accounts_in(&["Production"])?;
+    let covered = aws.active_accounts_in(&["Production", "Development", "Development/Sandbox"])?;
     let payments = production.iter().next().cloned().ok_or_else(|| anyhow!("no Production account"))?;
     let standalone = "111111111111";
     let ex = Example::new(
@@ -583,7 +555,7 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
     ensure!(ex.plan_is_empty()?, "the plan after import is not empty");
     let state = ex.state_list()?;
     ensure!(state.len() == 1 + members.len(), "{state:?}");
-    ensure!(calls(&sb, "CreateStackSet")?.len() == 1, "the StackSet must not be created again");
+    ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
     ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
     let outputs = ex.outputs()?;
     ensure!(output_keys(&outputs, "link_ids") == member_accounts(&sb));
@@ -610,18 +582,18 @@ fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
-    let assumed = calls(&sb, "AssumeRole")?;
+    let assumed = sb.emulator()?.calls("AssumeRole")?;
     ensure!(!assumed.is_empty() && assumed.iter().all(|c| c["service"] == "sts" && c["status"] == 200), "AssumeRole: {assumed:?}");
-    let sets = stack_sets(&sb)?;
+    let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.len() == 1 && sets[0]["call_as"] == "DELEGATED_ADMIN", "{sets:?}");
-    let log = emulator_get(&sb, "calls")?;
-    let stack_set_calls: Vec<&Value> = log["calls"].as_array().into_iter().flatten().filter(|c| c["service"] == "cloudformation" && !c["call_as"].is_null()).collect();
+    let log = sb.emulator()?.call_log()?;
+    let stack_set_calls: Vec<&Value> = log.iter().filter(|c| c["service"] == "cloudformation" && !c["call_as"].is_null()).collect();
     ensure!(!stack_set_calls.is_empty());
     let wrong: Vec<&&Value> = stack_set_calls.iter().filter(|c| c["call_as"] != "DELEGATED_ADMIN").collect();
     ensure!(wrong.is_empty(), "StackSet calls without CallAs=DELEGATED_ADMIN: {wrong:?}");
     ensure!(datadog_accounts(&sb)?.len() == member_accounts(&sb).len());
 
     ex.destroy()?;
-    ensure!(calls(&sb, "DeleteStackSet")?.iter().any(|c| c["call_as"] == "DELEGATED_ADMIN"));
+    ensure!(sb.emulator()?.calls("DeleteStackSet")?.iter().any(|c| c["call_as"] == "DELEGATED_ADMIN"));
     assert_nothing_left(&sb, &ex)
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 use anyhow::{anyhow, ensure, Context as _};
 use serde_json::{json, Value};
 use testkit::{
-    fake_datadog_admin, planned_changes, FakeDatadog, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
+    fake_datadog_admin, planned_changes, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
     REQUIRED_PROVIDERS,
 };
 
@@ -107,36 +107,8 @@ fn config_id(sb: &Sandbox, account: &str) -> anyhow::Result<String> {
     Ok(found[0]["id"].as_str().unwrap_or_default().to_owned())
 }
 
-fn emulator_call(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")?
-        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
-        .ensure_success()?
-        .json_or_null()
-}
-
-fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_call(sb, "GET", &format!("calls?action={action}"), None)?["calls"].as_array().cloned().unwrap_or_default())
-}
-
-fn stack_sets(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_call(sb, "GET", "stacksets", None)?["stack_sets"].as_array().cloned().unwrap_or_default())
-}
-
 fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-/// Active member accounts as the emulator has them now (accounts added since start included).
-fn member_accounts_now(sb: &Sandbox) -> anyhow::Result<BTreeSet<String>> {
-    let org = emulator_call(sb, "GET", "organization", None)?;
-    Ok(org["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|a| a["status"] == "ACTIVE" && a["management"] != true)
-        .filter_map(|a| a["id"].as_str().map(str::to_owned))
-        .collect())
 }
 
 fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
@@ -279,7 +251,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(datadog_accounts(&sb)?.len() == members.len(), "one Datadog account per member account");
 
     // An account joins a targeted OU: its own new link, no other link changes.
-    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "newcomer", "ou_path": "Production"})))?;
+    let added = sb.emulator()?.add_accounts(&json!({"name": "newcomer", "ou_path": "Production"}))?;
     let new_id = added["id"].as_str().unwrap_or_default().to_owned();
     ensure!(new_id.len() == 12, "{added}");
     let plan = tf.plan_json()?;
@@ -289,7 +261,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after the account joined is not empty");
-    let members = member_accounts_now(&sb)?;
+    let members = sb.emulator()?.active_accounts()?;
     ensure!(members.contains(&new_id) && datadog_accounts(&sb)?.len() == members.len());
 
     // examples/import adopts it all elsewhere: OpenTofu generates the StackSet's
@@ -307,13 +279,13 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(generated.contains("resource \"datadog_aws_org_stackset\" \"org\""), "generated.tf:\n{generated}");
     adopter.apply()?;
     ensure!(adopter.plan_is_empty()?, "the plan after importing with OpenTofu's generated configuration is not empty:\n{generated}");
-    ensure!(calls(&sb, "CreateStackSet")?.len() == 1, "the StackSet must not be created again");
+    ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
     ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
 
     tf.destroy()?;
     let left = tf.run_ok(&["state", "list"])?.stdout;
     ensure!(left.trim().is_empty(), "resources left in state: {left}");
-    ensure!(stack_sets(&sb)?.is_empty(), "a StackSet is left: {:?}", stack_sets(&sb)?);
+    ensure!(sb.emulator()?.stack_sets()?.is_empty(), "a StackSet is left: {:?}", sb.emulator()?.stack_sets()?);
     ensure!(datadog_accounts(&sb)?.is_empty(), "accounts left in Datadog");
     Ok(())
 }
@@ -350,7 +322,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     }
 
     // Rotation: a new keys_revision re-sends the keys.
-    let updates = calls(&sb, "UpdateStackSet")?.len();
+    let updates = sb.emulator()?.calls("UpdateStackSet")?.len();
     tf.write_main_tf(&stack_set_config(&sb, &ous, KEY_VARIABLES, &write_only_keys("2")))?;
     let plan = tf.plan_json()?;
     let set_change = planned_changes(&plan).into_iter().find(|(a, _)| a == "datadog_aws_org_stackset.org").map(|(_, a)| a);
@@ -359,7 +331,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     ensure!(!plan.to_string().contains(sb.api_key()) && !plan.to_string().contains(sb.app_key()), "a write-only key reached the plan");
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after a key rotation is not empty");
-    ensure!(calls(&sb, "UpdateStackSet")?.len() > updates, "keys_revision must update the StackSet");
+    ensure!(sb.emulator()?.calls("UpdateStackSet")?.len() > updates, "keys_revision must update the StackSet");
     ensure!(datadog_accounts(&sb)?.len() == 3);
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, planned_changes, FakeDatadog, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{fake_datadog_admin, planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 
@@ -55,18 +55,6 @@ fn unknown_after(plan: &Value, address: &str) -> BTreeSet<String> {
     change["change"]["after_unknown"].as_object().map(|o| o.iter().filter(|(_, v)| **v == json!(true)).map(|(k, _)| k.clone()).collect()).unwrap_or_default()
 }
 
-fn emulator(sb: &Sandbox) -> anyhow::Result<FakeDatadog> {
-    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")
-}
-
-fn emulator_call(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    emulator(sb)?
-        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
-        .ensure_success()?
-        .json_or_null()
-}
-
 fn active_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
@@ -85,12 +73,6 @@ fn account_ids(state: &Value) -> BTreeSet<String> {
 fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
     let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
     Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
-/// Calls of one action in the emulator's log.
-fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
-    let log = emulator_call(sb, "GET", &format!("calls?action={action}"), None)?;
-    Ok(log["calls"].as_array().cloned().unwrap_or_default())
 }
 
 fn only_updates(plan: &Value) -> bool {
@@ -123,11 +105,11 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
     }
 
     tf.destroy()?;
-    let sets = emulator_call(&sb, "GET", "stacksets", None)?;
+    let sets = sb.emulator()?.get("stacksets")?;
     assert!(sets.to_string().matches(SET).count() == 0 || sets["stack_sets"].as_array().is_some_and(|s| s.is_empty()), "a StackSet is left: {sets}");
     assert!(datadog_accounts(&sb)?.is_empty(), "Datadog accounts are left after destroy");
-    let deletes = calls(&sb, "DeleteStackInstances")?;
-    let set_deletes = calls(&sb, "DeleteStackSet")?;
+    let deletes = sb.emulator()?.calls("DeleteStackInstances")?;
+    let set_deletes = sb.emulator()?.calls("DeleteStackSet")?;
     assert!(!deletes.is_empty() && !set_deletes.is_empty(), "instances, then the StackSet, must be deleted");
     Ok(())
 }
@@ -155,7 +137,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     tf.apply()?;
     let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
 
-    emulator_call(&sb, "DELETE", &format!("stacksets/{SET}/instances/{victim}/us-east-1"), None)?;
+    sb.emulator()?.remove_instance(SET, &victim, "us-east-1")?;
     // The stack's deletion also removed the account from Datadog: the link is re-created.
     let plan = tf.plan_json()?;
     let changes = planned_changes(&plan);
@@ -165,7 +147,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not repair the deleted instance");
 
-    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "late-joiner", "ou_path": "Production"})))?;
+    let added = sb.emulator()?.add_accounts(&json!({"name": "late-joiner", "ou_path": "Production"}))?;
     let new_id = added["id"].as_str().unwrap_or_default().to_owned();
     let plan = tf.plan_json()?;
     let changes = planned_changes(&plan);
@@ -205,7 +187,7 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
         assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]));
         assert_eq!(a["attributes"]["metrics_config"]["collect_custom_metrics"], true);
     }
-    assert!(!calls(&sb, "UpdateStackSet")?.is_empty());
+    assert!(!sb.emulator()?.calls("UpdateStackSet")?.is_empty());
     Ok(())
 }
 
@@ -215,7 +197,7 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
 fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Result<()> {
     let sb = start()?;
     let victim = active_accounts(&sb).into_iter().next_back().unwrap_or_default();
-    emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
+    sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
@@ -227,7 +209,7 @@ fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Res
     assert_eq!(set_change.map(|(_, a)| a), Some(vec!["update".to_owned()]), "the StackSet must be repaired in place");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1, "the StackSet must never be re-created");
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1, "the StackSet must never be re-created");
     Ok(())
 }
 
@@ -273,7 +255,7 @@ resource "datadog_aws_org_stackset" "cspm" {{
     let nowhere = report["diagnostics"].as_array().into_iter().flatten().find(|d| d["summary"] == "Invalid AWS region").cloned().unwrap_or_default();
     assert!(nowhere["detail"].as_str().unwrap_or_default().contains("us-east-99"), "{nowhere}");
     assert_eq!(nowhere["address"], "datadog_aws_org_stackset.nowhere", "{nowhere}");
-    assert!(calls(&sb, "CreateStackSet")?.is_empty());
+    assert!(sb.emulator()?.calls("CreateStackSet")?.is_empty());
     Ok(())
 }
 
@@ -299,9 +281,9 @@ fn e2e_plan_refuses_a_missing_ou_and_trusted_access_off() -> anyhow::Result<()> 
 #[test]
 fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
     let sb = start()?;
-    emulator_call(&sb, "POST", "faults/throttle", Some(json!({"action": "CreateStackInstances", "count": 2})))?;
-    emulator_call(&sb, "POST", "faults/operation-in-progress", Some(json!({"stack_set": SET, "count": 2})))?;
-    emulator_call(&sb, "POST", "faults/throttle", Some(json!({"action": "ListStackInstances", "count": 2})))?;
+    sb.emulator()?.throttle("CreateStackInstances", 2)?;
+    sb.emulator()?.operation_in_progress(SET, 2)?;
+    sb.emulator()?.throttle("ListStackInstances", 2)?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
@@ -325,7 +307,7 @@ fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
     // Links are adopted (they exist in Datadog), the StackSet imported.
     other.apply()?;
     assert!(other.plan_is_empty()?, "plan after import is not empty");
-    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1);
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1);
     Ok(())
 }
 
@@ -342,7 +324,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     let started = Instant::now();
     loop {
         anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "no instance operation started");
-        if !calls(&sb, "CreateStackInstances")?.is_empty() {
+        if !sb.emulator()?.calls("CreateStackInstances")?.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -354,7 +336,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
     assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
-    let ops: BTreeSet<String> = calls(&sb, "CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
+    let ops: BTreeSet<String> = sb.emulator()?.calls("CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
     assert_eq!(ops.len(), 1, "the interrupted CreateStackInstances operation must be joined, not repeated: {ops:?}");
     assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len());
     Ok(())
@@ -527,7 +509,7 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
     let tf = terraform(&sb)?;
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
-    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "newcomer", "ou_path": "Production"})))?;
+    let added = sb.emulator()?.add_accounts(&json!({"name": "newcomer", "ou_path": "Production"}))?;
     let new_id = added["id"].as_str().unwrap_or_default().to_owned();
     let plan = tf.plan_json()?;
     let links = changes_of(&plan, "datadog_aws_account_link.");
@@ -565,7 +547,7 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
     elsewhere.run_ok(&["import", "-input=false", "-no-color", "datadog_aws_org_stackset.org", &format!("{SET},SELF,us-east-1")])?;
     let out = elsewhere.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])?;
     assert_eq!(out.code(), Some(0), "after the import:\n{}", out.describe());
-    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1, "never a second StackSet");
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1, "never a second StackSet");
 
     // An explicit provider region that differs means "move it": a replacement.
     elsewhere.write_main_tf(&body.replace("provider \"datadog\" {}", "provider \"datadog\" {\n  aws {\n    region = \"eu-west-1\"\n  }\n}"))?;
@@ -622,7 +604,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
             .await?;
         settle(&cfn).await
     })?;
-    let before = calls(&sb, "UpdateStackSet")?.len();
+    let before = sb.emulator()?.calls("UpdateStackSet")?.len();
 
     let tf = terraform(&sb)?;
     let body = quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], "");
@@ -633,7 +615,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     assert!(!set["change"]["importing"].is_null());
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(calls(&sb, "UpdateStackSet")?.len(), before, "importing must not update the StackSet");
+    assert_eq!(sb.emulator()?.calls("UpdateStackSet")?.len(), before, "importing must not update the StackSet");
     let state = tf.state_json()?;
     let values = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
     assert_eq!(values["cloud_security_posture_management"], true);
@@ -668,9 +650,9 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     let mut ous = Vec::new();
     let mut accounts = Vec::new();
     for i in 0..60 {
-        let ou = emulator_call(&sb, "POST", "ous", Some(json!({"name": format!("team-{i:02}")})))?;
+        let ou = sb.emulator()?.add_ou(&format!("team-{i:02}"))?;
         let ou_id = ou["id"].as_str().unwrap_or_default().to_owned();
-        let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": format!("team-{i:02}-prod"), "ou_id": ou_id})))?;
+        let added = sb.emulator()?.add_accounts(&json!({"name": format!("team-{i:02}-prod"), "ou_id": ou_id}))?;
         accounts.push(added["id"].as_str().unwrap_or_default().to_owned());
         ous.push(ou_id);
     }
@@ -689,7 +671,7 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     assert!(accounts.iter().all(|a| covered.contains(a)), "every OU's account is covered");
 
     let victim = &accounts[55];
-    emulator_call(&sb, "DELETE", &format!("stacksets/{SET}/instances/{victim}/us-east-1"), None)?;
+    sb.emulator()?.remove_instance(SET, victim, "us-east-1")?;
     assert_eq!(planned_changes(&tf.plan_json()?), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "the repair over 60 OUs did not converge");
@@ -702,8 +684,8 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     tf.destroy()?;
     assert!(datadog_accounts(&sb)?.is_empty());
 
-    let creates = calls(&sb, "CreateStackInstances")?;
-    let deletes = calls(&sb, "DeleteStackInstances")?;
+    let creates = sb.emulator()?.calls("CreateStackInstances")?;
+    let deletes = sb.emulator()?.calls("DeleteStackInstances")?;
     assert!(creates.len() >= 3, "create and repair each need two batches: {creates:?}");
     for call in creates.iter().chain(&deletes) {
         assert!(call["error"].is_null(), "an instance operation was refused: {call}");
@@ -717,9 +699,9 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
 #[test]
 fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow::Result<()> {
     let sb = start()?;
-    emulator_call(&sb, "POST", "accounts", Some(json!({"name": "bulk", "ou_path": "Production", "count": 20})))?;
+    sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 20}))?;
     let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
-    emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
+    sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&format!(
         "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
@@ -759,7 +741,7 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
 #[test]
 fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Result<()> {
     let sb = start()?;
-    emulator_call(&sb, "POST", "accounts", Some(json!({"name": "bulk", "ou_path": "Production", "count": 40})))?;
+    sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 40}))?;
     let dd = fake_datadog_admin(&sb);
     dd.admin_post("rate-limit", &json!({"limit": 12, "period_seconds": 1}))?;
     let tf = terraform(&sb)?;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, FakeDatadog, Sandbox, Terraform, REQUIRED_PROVIDERS};
+use testkit::{fake_datadog_admin, Sandbox, Terraform, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogSoak";
 
@@ -71,14 +71,6 @@ resource "datadog_aws_account_link" "account" {{
     )
 }
 
-fn emulator(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")?
-        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
-        .ensure_success()?
-        .json_or_null()
-}
-
 /// Faults drawn for one run, injected before the first apply.
 fn inject(sb: &Sandbox, rng: &mut Rng, accounts: &[String]) -> anyhow::Result<Vec<String>> {
     let mut said = Vec::new();
@@ -106,17 +98,17 @@ fn inject(sb: &Sandbox, rng: &mut Rng, accounts: &[String]) -> anyhow::Result<Ve
         let action = ["CreateStackInstances", "ListStackInstances", "DescribeStackSetOperation", "CreateStackSet"][rng.below(4) as usize];
         let count = 1 + rng.below(3);
         said.push(format!("aws throttle {action} x{count}"));
-        emulator(sb, "POST", "faults/throttle", Some(json!({"action": action, "count": count})))?;
+        sb.emulator()?.throttle(action, count)?;
     }
     if rng.chance(40) {
         let count = 1 + rng.below(2);
         said.push(format!("aws OperationInProgress x{count}"));
-        emulator(sb, "POST", "faults/operation-in-progress", Some(json!({"stack_set": SET, "count": count})))?;
+        sb.emulator()?.operation_in_progress(SET, count)?;
     }
     if rng.chance(30) && !accounts.is_empty() {
         let victim = accounts[rng.below(accounts.len() as u64) as usize].clone();
         said.push(format!("aws instance failure {victim}"));
-        emulator(sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "soak: injected failure"})))?;
+        sb.emulator()?.fail_instances(&[victim.as_str()], "soak: injected failure")?;
     }
     Ok(said)
 }
@@ -288,7 +280,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     let mut burst_rng = Rng::new(seed ^ 0xB0B5);
     let burst = seed % 5 == 2 || burst_rng.chance(20);
     if burst {
-        emulator(&sb, "POST", "accounts", Some(json!({"name": "burst", "ou_path": "Production", "count": 20})))?;
+        sb.emulator()?.add_accounts(&json!({"name": "burst", "ou_path": "Production", "count": 20}))?;
         fake_datadog_admin(&sb).admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
     }
 
@@ -339,7 +331,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     anyhow::ensure!(unique.len() == in_datadog.len(), "seed {seed}: duplicate Datadog accounts {in_datadog:?}");
     anyhow::ensure!(unique == covered, "seed {seed}: Datadog has {unique:?}, the StackSet covers {covered:?}");
     // No leaked or missing instance: one healthy instance per covered account.
-    let sets = emulator(&sb, "GET", "stacksets", None)?;
+    let sets = sb.emulator()?.get("stacksets")?;
     let ours = sets["stack_sets"].as_array().into_iter().flatten().find(|s| s["name"] == SET).cloned().unwrap_or_default();
     anyhow::ensure!(
         ours["instances"] == json!(covered.len()) && ours["instances_by_detailed_status"] == json!({"SUCCEEDED": covered.len()}),
@@ -361,7 +353,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
         rate_limit(false)?;
     }
     anyhow::ensure!(datadog_accounts(&sb)?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
-    let sets = emulator(&sb, "GET", "stacksets", None)?;
+    let sets = sb.emulator()?.get("stacksets")?;
     anyhow::ensure!(sets["stack_sets"].as_array().is_none_or(|s| s.is_empty()), "seed {seed}: StackSet left after destroy: {sets}");
     artefacts += &tf.test_dir().read_file("terraform.tfstate").unwrap_or_default();
     let trace = std::fs::read_to_string(&trace_log).unwrap_or_default();

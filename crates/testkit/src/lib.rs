@@ -13,6 +13,8 @@
 //! * [`FakeDatadog`] is a handle on the Datadog fake: its `/_fake/*` control
 //!   API and raw Datadog API calls with the sandbox keys (to make drift), over
 //!   plain HTTP with a blocking `reqwest` client.
+//! * [`Emulator`] is a handle on the AWS emulator's `/_emulator/*` admin API:
+//!   organization changes, faults, StackSets and the log of AWS calls.
 //!
 //! The test command must build the workspace binaries first (`make test` does:
 //! `cargo build --workspace --bins --tests`); the sandbox is started with
@@ -45,6 +47,7 @@
 #![warn(missing_docs)]
 
 mod datadog;
+mod emulator;
 pub mod fixtures;
 mod http;
 mod mirror;
@@ -55,6 +58,7 @@ pub mod signal;
 mod terraform;
 
 pub use datadog::{fake_datadog_admin, FakeDatadog};
+pub use emulator::Emulator;
 pub use http::HttpResponse;
 pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};

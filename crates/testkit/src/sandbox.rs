@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Context as _};
 use tempfile::TempDir;
 
 use crate::datadog::{fake_datadog_admin, FakeDatadog};
+use crate::emulator::Emulator;
 use crate::paths::{bin_dir, keep_dirs, repo_root, temp_root};
 use crate::process::{run_with_timeout, scrub_env, section, tail};
 
@@ -185,6 +186,11 @@ impl Sandbox {
     /// A client for the Datadog fake; same as [`crate::fake_datadog_admin`].
     pub fn datadog(&self) -> FakeDatadog {
         fake_datadog_admin(self)
+    }
+
+    /// A handle on the AWS emulator; an error for [`Sandbox::datadog_only`].
+    pub fn emulator(&self) -> anyhow::Result<Emulator> {
+        Emulator::new(self)
     }
 
     /// The contents of `DIR/<name>.log` (e.g. `fake-datadog`), or "" if absent.
