@@ -25,7 +25,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::Value;
-use testkit::{fake_datadog_admin, planned_changes, repo_root, Mirror, Output, Sandbox, Terraform, TestDir};
+use testkit::{planned_changes, repo_root, Mirror, Output, Sandbox, Terraform, TestDir};
 
 /// Every example directory (with `.tf` files) under `examples/`.
 const EXAMPLES: &[&str] = &[
@@ -80,12 +80,6 @@ fn hcl_list<S: AsRef<str>>(items: &[S]) -> String {
 /// Active member accounts of the seeded organization.
 fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-/// The AWS accounts in the Datadog fake, through the API (Datadog's format).
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
 }
 
 fn datadog_account<'a>(accounts: &'a [Value], id: &str) -> anyhow::Result<&'a Value> {
@@ -268,7 +262,7 @@ fn assert_nothing_left(sb: &Sandbox, ex: &Example<'_>) -> anyhow::Result<()> {
     ensure!(left.is_empty(), "resources left in state: {left:?}");
     let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.is_empty(), "StackSets left in the emulator: {sets:?}");
-    let dd = datadog_accounts(sb)?;
+    let dd = sb.datadog().accounts()?;
     ensure!(dd.is_empty(), "accounts left in Datadog: {dd:?}");
     Ok(())
 }
@@ -402,7 +396,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     let statuses = outputs["instance_status"]["value"].as_object().cloned().unwrap_or_default();
     ensure!(statuses.len() == members.len() && statuses.values().all(|s| s == "CURRENT"), "instance_status: {statuses:?}");
     ensure!(outputs["stack_set_id"]["value"].as_str().is_some_and(|s| s.starts_with(SET)));
-    ensure!(datadog_accounts(sb)?.len() == members.len(), "one Datadog account per member account");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "one Datadog account per member account");
     let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.len() == 1 && sets[0]["auto_deployment"]["Enabled"] == true && sets[0]["managed_execution"] == false, "{sets:?}");
 
@@ -426,7 +420,7 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
     ensure!(expected.len() == 4 && expected.len() < member_accounts(&sb).len());
     let outputs = ex.outputs()?;
     ensure!(strings(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
-    let dd = datadog_accounts(&sb)?;
+    let dd = sb.datadog().accounts()?;
     ensure!(dd.len() == expected.len(), "Datadog has accounts outside the two OUs: {dd:?}");
     for id in &expected {
         let a = datadog_account(&dd, id)?;
@@ -447,7 +441,7 @@ fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<(
     let ex = Example::new(&tf, root.join("logs"), &[("organizational_unit_ids", hcl_list(&[var(&sb, "SANDBOX_ROOT_ID")?]))]);
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
-    let dd = datadog_accounts(&sb)?;
+    let dd = sb.datadog().accounts()?;
     let members = member_accounts(&sb);
     ensure!(dd.len() == members.len());
     for id in &members {
@@ -511,7 +505,7 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
     let state = ex.state_list()?;
     ensure!(state.iter().any(|a| a == "module.datadog_org.datadog_aws_org_stackset.this"), "{state:?}");
 
-    let dd = datadog_accounts(sb)?;
+    let dd = sb.datadog().accounts()?;
     ensure!(dd.len() == linked.len(), "{dd:?}");
     for id in &covered {
         let a = datadog_account(&dd, id)?;
@@ -556,7 +550,7 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
     let state = ex.state_list()?;
     ensure!(state.len() == 1 + members.len(), "{state:?}");
     ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "no duplicate Datadog account");
     let outputs = ex.outputs()?;
     ensure!(output_keys(&outputs, "link_ids") == member_accounts(&sb));
     Ok(())
@@ -591,7 +585,7 @@ fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -
     ensure!(!stack_set_calls.is_empty());
     let wrong: Vec<&&Value> = stack_set_calls.iter().filter(|c| c["call_as"] != "DELEGATED_ADMIN").collect();
     ensure!(wrong.is_empty(), "StackSet calls without CallAs=DELEGATED_ADMIN: {wrong:?}");
-    ensure!(datadog_accounts(&sb)?.len() == member_accounts(&sb).len());
+    ensure!(sb.datadog().accounts()?.len() == member_accounts(&sb).len());
 
     ex.destroy()?;
     ensure!(sb.emulator()?.calls("DeleteStackSet")?.iter().any(|c| c["call_as"] == "DELEGATED_ADMIN"));

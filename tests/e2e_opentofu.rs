@@ -19,7 +19,7 @@ use std::path::Path;
 use anyhow::{anyhow, ensure, Context as _};
 use serde_json::{json, Value};
 use testkit::{
-    fake_datadog_admin, planned_changes, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
+    planned_changes, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
     REQUIRED_PROVIDERS,
 };
 
@@ -95,18 +95,6 @@ fn with_key_variables(tf: Terraform, sb: &Sandbox) -> Terraform {
     tf.with_env("TF_VAR_template_api_key", sb.api_key()).with_env("TF_VAR_template_app_key", sb.app_key())
 }
 
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
-fn config_id(sb: &Sandbox, account: &str) -> anyhow::Result<String> {
-    let accounts = datadog_accounts(sb)?;
-    let found: Vec<&Value> = accounts.iter().filter(|a| a["attributes"]["aws_account_id"] == account).collect();
-    ensure!(found.len() == 1, "expected one Datadog config for {account}, found {}", found.len());
-    Ok(found[0]["id"].as_str().unwrap_or_default().to_owned())
-}
-
 fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
@@ -168,7 +156,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     let out = tf.apply()?;
     ensure!(out.stdout.contains("2 added"), "{}", out.stdout);
     ensure!(tf.plan_is_empty()?, "second plan after apply is not empty ({})", tf.describe());
-    ensure!(datadog_accounts(&sb)?.len() == 2);
+    ensure!(sb.datadog().accounts()?.len() == 2);
     let state = tf.state_json()?;
     let a = state_resource(&state, "datadog_aws_account_link.a").ok_or_else(|| anyhow!("a not in state: {state}"))?;
     ensure!(a["values"]["external_id"].as_str().is_some_and(|e| e.len() == 32), "{}", a["values"]);
@@ -178,13 +166,13 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     ensure!(providers == BTreeSet::from([format!("provider[\"{OPENTOFU_PROVIDER_ADDRESS}\"]")]), "{providers:?}");
 
     // Drift made in Datadog: an in-place update puts the written settings back.
-    let id_a = config_id(&sb, ACCOUNT_A)?;
+    let id_a = sb.datadog().config_id(ACCOUNT_A)?;
     testkit::fixtures::drift_in_datadog(&sb, &id_a, ACCOUNT_A)?;
     let plan = tf.plan_json()?;
     ensure!(planned_changes(&plan) == vec![("datadog_aws_account_link.a".to_owned(), vec!["update".to_owned()])], "{:?}", planned_changes(&plan));
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after repairing drift is not empty");
-    let account = fake_datadog_admin(&sb).api("GET", &format!("/api/v2/integration/aws/accounts/{id_a}"), None)?.json()?;
+    let account = sb.datadog().api("GET", &format!("/api/v2/integration/aws/accounts/{id_a}"), None)?.json()?;
     let attrs = &account["data"]["attributes"];
     ensure!(strings(&attrs["account_tags"]) == BTreeSet::from(["env:prod".to_owned(), "managed-by:opentofu".to_owned(), "team:payments".to_owned()]), "{attrs}");
     ensure!(attrs["aws_regions"]["include_only"].as_array().map(Vec::len) == Some(2), "{attrs}");
@@ -192,7 +180,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     ensure!(attrs["metrics_config"]["enabled"] == false, "a setting the link does not write was overwritten: {attrs}");
 
     // CLI import by AWS account id and by UUID into a matching configuration.
-    let id_b = config_id(&sb, ACCOUNT_B)?;
+    let id_b = sb.datadog().config_id(ACCOUNT_B)?;
     let cli = tofu(&sb)?.in_dir(TestDir::new("e2e_opentofu_import_cli")?);
     cli.write_main_tf(&two_links())?;
     cli.import("datadog_aws_account_link.a", ACCOUNT_A)?;
@@ -213,10 +201,10 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     ensure!(out.stdout.contains("2 to import, 0 to add, 0 to change, 0 to destroy"), "{}", out.stdout);
     gen.apply()?;
     ensure!(gen.plan_is_empty()?, "plan after importing with generated configuration is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == 2, "import must not duplicate accounts");
+    ensure!(sb.datadog().accounts()?.len() == 2, "import must not duplicate accounts");
 
     tf.destroy()?;
-    ensure!(datadog_accounts(&sb)?.is_empty(), "destroy left accounts in Datadog");
+    ensure!(sb.datadog().accounts()?.is_empty(), "destroy left accounts in Datadog");
     Ok(())
 }
 
@@ -248,7 +236,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(strings(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
     let links: BTreeSet<String> = outputs["link_ids"]["value"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     ensure!(links == members, "link_ids: {}", outputs["link_ids"]);
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "one Datadog account per member account");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "one Datadog account per member account");
 
     // An account joins a targeted OU: its own new link, no other link changes.
     let added = sb.emulator()?.add_accounts(&json!({"name": "newcomer", "ou_path": "Production"}))?;
@@ -262,7 +250,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after the account joined is not empty");
     let members = sb.emulator()?.active_accounts()?;
-    ensure!(members.contains(&new_id) && datadog_accounts(&sb)?.len() == members.len());
+    ensure!(members.contains(&new_id) && sb.datadog().accounts()?.len() == members.len());
 
     // examples/import adopts it all elsewhere: OpenTofu generates the StackSet's
     // configuration (from the imported state; it has no GenerateResourceConfig), the
@@ -280,13 +268,13 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     adopter.apply()?;
     ensure!(adopter.plan_is_empty()?, "the plan after importing with OpenTofu's generated configuration is not empty:\n{generated}");
     ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "no duplicate Datadog account");
 
     tf.destroy()?;
     let left = tf.run_ok(&["state", "list"])?.stdout;
     ensure!(left.trim().is_empty(), "resources left in state: {left}");
     ensure!(sb.emulator()?.stack_sets()?.is_empty(), "a StackSet is left: {:?}", sb.emulator()?.stack_sets()?);
-    ensure!(datadog_accounts(&sb)?.is_empty(), "accounts left in Datadog");
+    ensure!(sb.datadog().accounts()?.is_empty(), "accounts left in Datadog");
     Ok(())
 }
 
@@ -308,7 +296,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     }
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the second plan is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == 3, "the stacks did not register the accounts with the write-only keys");
+    ensure!(sb.datadog().accounts()?.len() == 3, "the stacks did not register the accounts with the write-only keys");
 
     let state = tf.state_json()?;
     let values = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
@@ -332,7 +320,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after a key rotation is not empty");
     ensure!(sb.emulator()?.calls("UpdateStackSet")?.len() > updates, "keys_revision must update the StackSet");
-    ensure!(datadog_accounts(&sb)?.len() == 3);
+    ensure!(sb.datadog().accounts()?.len() == 3);
     Ok(())
 }
 
@@ -353,7 +341,7 @@ fn e2e_opentofu_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
     for (name, secret) in [("DD_API_KEY", sb.api_key()), ("DD_APP_KEY", sb.app_key()), ("AWS_SECRET_ACCESS_KEY", aws_secret)] {
         ensure!(!artefacts.contains(secret), "{name} leaked into OpenTofu's output, plan, state or TRACE log");
     }
-    ensure!(datadog_accounts(&sb)?.is_empty(), "destroy left accounts in Datadog");
+    ensure!(sb.datadog().accounts()?.is_empty(), "destroy left accounts in Datadog");
     Ok(())
 }
 
@@ -372,7 +360,7 @@ fn e2e_opentofu_provider_configuration_unknown_at_plan() -> anyhow::Result<()> {
     ensure!(planned_changes(&plan).len() == 2, "{:?}", planned_changes(&plan));
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after apply is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == 1);
+    ensure!(sb.datadog().accounts()?.len() == 1);
     Ok(())
 }
 

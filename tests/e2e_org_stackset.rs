@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 
@@ -70,11 +70,6 @@ fn account_ids(state: &Value) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
 fn only_updates(plan: &Value) -> bool {
     let changes = planned_changes(plan);
     !changes.is_empty() && changes.iter().all(|(_, actions)| actions == &vec!["update".to_owned()])
@@ -98,7 +93,7 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
     assert_eq!(account_ids(&state), active_accounts(&sb));
     let management = sb.var("SANDBOX_MANAGEMENT_ACCOUNT_ID").unwrap_or_default();
     assert!(!account_ids(&state).contains(management), "the management account never gets an instance");
-    let dd = datadog_accounts(&sb)?;
+    let dd = sb.datadog().accounts()?;
     assert_eq!(dd.len(), active_accounts(&sb).len(), "one Datadog account per member account, no duplicates");
     for a in &dd {
         assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]), "the link's settings win");
@@ -107,7 +102,7 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
     tf.destroy()?;
     let sets = sb.emulator()?.get("stacksets")?;
     assert!(sets.to_string().matches(SET).count() == 0 || sets["stack_sets"].as_array().is_some_and(|s| s.is_empty()), "a StackSet is left: {sets}");
-    assert!(datadog_accounts(&sb)?.is_empty(), "Datadog accounts are left after destroy");
+    assert!(sb.datadog().accounts()?.is_empty(), "Datadog accounts are left after destroy");
     let deletes = sb.emulator()?.calls("DeleteStackInstances")?;
     let set_deletes = sb.emulator()?.calls("DeleteStackSet")?;
     assert!(!deletes.is_empty() && !set_deletes.is_empty(), "instances, then the StackSet, must be deleted");
@@ -183,7 +178,7 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
     assert!(tf.plan_is_empty()?, "links did not restore their settings after the StackSet update");
     let after = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
     assert_ne!(before, after, "an UpdateStackSet must change the revision");
-    for a in datadog_accounts(&sb)? {
+    for a in sb.datadog().accounts()? {
         assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]));
         assert_eq!(a["attributes"]["metrics_config"]["collect_custom_metrics"], true);
     }
@@ -338,7 +333,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
     let ops: BTreeSet<String> = sb.emulator()?.calls("CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
     assert_eq!(ops.len(), 1, "the interrupted CreateStackInstances operation must be joined, not repeated: {ops:?}");
-    assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len());
+    assert_eq!(sb.datadog().accounts()?.len(), active_accounts(&sb).len());
     Ok(())
 }
 
@@ -480,7 +475,7 @@ fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "the plan after the first apply is not empty");
     let check = |when: &str| -> anyhow::Result<()> {
-        let accounts = datadog_accounts(&sb)?;
+        let accounts = sb.datadog().accounts()?;
         assert_eq!(accounts.len(), 3, "{when}");
         for a in accounts {
             let attrs = &a["attributes"];
@@ -518,7 +513,7 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
     assert!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len() + 1);
+    assert_eq!(sb.datadog().accounts()?.len(), active_accounts(&sb).len() + 1);
     Ok(())
 }
 
@@ -562,9 +557,9 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
     assert_eq!(set["administration_region"], "eu-west-1");
     assert!(elsewhere.plan_is_empty()?);
     assert_no_secret_in_state(&sb, &elsewhere)?;
-    assert_eq!(datadog_accounts(&sb)?.len(), 3, "the moved StackSet registers every account once");
+    assert_eq!(sb.datadog().accounts()?.len(), 3, "the moved StackSet registers every account once");
     elsewhere.destroy()?;
-    assert!(datadog_accounts(&sb)?.is_empty());
+    assert!(sb.datadog().accounts()?.is_empty());
     Ok(())
 }
 
@@ -624,7 +619,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     assert_eq!(values["tags"], json!({"owner": "platform"}));
     assert_eq!(values["auto_deployment"]["retain_stacks_on_account_removal"], true);
     assert_no_secret_in_state(&sb, &tf)?;
-    for a in datadog_accounts(&sb)? {
+    for a in sb.datadog().accounts()? {
         assert_eq!(a["attributes"]["metrics_config"]["enabled"], false, "{}", a["attributes"]);
         assert_eq!(a["attributes"]["resources_config"]["cloud_security_posture_management_collection"], true);
     }
@@ -682,7 +677,7 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     let covered = account_ids(&tf.state_json()?);
     assert!(accounts[45..].iter().all(|a| !covered.contains(a)), "the removed OUs' accounts are no longer covered");
     tf.destroy()?;
-    assert!(datadog_accounts(&sb)?.is_empty());
+    assert!(sb.datadog().accounts()?.is_empty());
 
     let creates = sb.emulator()?.calls("CreateStackInstances")?;
     let deletes = sb.emulator()?.calls("DeleteStackInstances")?;
@@ -742,7 +737,7 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
 fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Result<()> {
     let sb = start()?;
     sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 40}))?;
-    let dd = fake_datadog_admin(&sb);
+    let dd = sb.datadog();
     dd.admin_post("rate-limit", &json!({"limit": 12, "period_seconds": 1}))?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&format!(
@@ -759,7 +754,7 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
 
     let expected = account_ids(&tf.state_json()?);
     assert!(expected.len() > 40, "{expected:?}");
-    let registered: BTreeSet<String> = datadog_accounts(&sb)?.iter().filter_map(|a| a["attributes"]["aws_account_id"].as_str().map(str::to_owned)).collect();
+    let registered: BTreeSet<String> = sb.datadog().aws_account_ids()?.into_iter().collect();
     assert_eq!(registered, expected, "every account registered once, none missing");
 
     // The first operation covers the OU at 50 at a time; each follow-up only the

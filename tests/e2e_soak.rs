@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, Sandbox, Terraform, REQUIRED_PROVIDERS};
+use testkit::{Sandbox, Terraform, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogSoak";
 
@@ -74,7 +74,7 @@ resource "datadog_aws_account_link" "account" {{
 /// Faults drawn for one run, injected before the first apply.
 fn inject(sb: &Sandbox, rng: &mut Rng, accounts: &[String]) -> anyhow::Result<Vec<String>> {
     let mut said = Vec::new();
-    let dd = fake_datadog_admin(sb);
+    let dd = sb.datadog();
     for _ in 0..rng.below(4) {
         let (method, path) = [
             ("POST", "/api/v2/integration/aws/accounts"),
@@ -111,11 +111,6 @@ fn inject(sb: &Sandbox, rng: &mut Rng, accounts: &[String]) -> anyhow::Result<Ve
         sb.emulator()?.fail_instances(&[victim.as_str()], "soak: injected failure")?;
     }
     Ok(said)
-}
-
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<String>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().into_iter().flatten().filter_map(|a| a["attributes"]["aws_account_id"].as_str().map(str::to_owned)).collect())
 }
 
 /// Where a run is interrupted: Terraform's whole process group, or only the
@@ -281,7 +276,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     let burst = seed % 5 == 2 || burst_rng.chance(20);
     if burst {
         sb.emulator()?.add_accounts(&json!({"name": "burst", "ou_path": "Production", "count": 20}))?;
-        fake_datadog_admin(&sb).admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
+        sb.datadog().admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
     }
 
     // Every third seed (and a quarter of the others) is killed mid-apply; every
@@ -304,7 +299,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     anyhow::ensure!(converged, "seed {seed}: no convergence within three applies");
     // The checks below read Datadog with the same key: not through the limit.
     let rate_limit = |on: bool| -> anyhow::Result<()> {
-        let dd = fake_datadog_admin(&sb);
+        let dd = sb.datadog();
         if on {
             dd.admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
         } else {
@@ -326,7 +321,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
         .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default();
     anyhow::ensure!(!covered.is_empty(), "seed {seed}: the StackSet covers no account");
-    let in_datadog = datadog_accounts(&sb)?;
+    let in_datadog = sb.datadog().aws_account_ids()?;
     let unique: BTreeSet<String> = in_datadog.iter().cloned().collect();
     anyhow::ensure!(unique.len() == in_datadog.len(), "seed {seed}: duplicate Datadog accounts {in_datadog:?}");
     anyhow::ensure!(unique == covered, "seed {seed}: Datadog has {unique:?}, the StackSet covers {covered:?}");
@@ -352,7 +347,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     if burst {
         rate_limit(false)?;
     }
-    anyhow::ensure!(datadog_accounts(&sb)?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
+    anyhow::ensure!(sb.datadog().aws_account_ids()?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
     let sets = sb.emulator()?.get("stacksets")?;
     anyhow::ensure!(sets["stack_sets"].as_array().is_none_or(|s| s.is_empty()), "seed {seed}: StackSet left after destroy: {sets}");
     artefacts += &tf.test_dir().read_file("terraform.tfstate").unwrap_or_default();

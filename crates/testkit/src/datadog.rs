@@ -1,12 +1,17 @@
 //! [`FakeDatadog`]: a handle on the sandbox's Datadog fake, for its control API
-//! (`/_fake/*`) and for Datadog API calls with the sandbox keys.
+//! (`/_fake/*`) and for Datadog API calls with the sandbox keys, plus the reads
+//! of the AWS integration's accounts that the suites check after each run.
 
 use std::fmt;
 
+use anyhow::ensure;
 use serde_json::Value;
 
 use crate::http::{self, HttpResponse};
 use crate::sandbox::Sandbox;
+
+/// The Datadog API's list of AWS account configurations.
+const ACCOUNTS_PATH: &str = "/api/v2/integration/aws/accounts";
 
 /// A client for the sandbox's Datadog fake (plain HTTP on 127.0.0.1).
 ///
@@ -15,6 +20,8 @@ use crate::sandbox::Sandbox;
 /// * [`FakeDatadog::api`] calls the Datadog API itself with the sandbox's
 ///   `DD-API-KEY`/`DD-APPLICATION-KEY`, e.g. to change an account link behind
 ///   Terraform's back (drift).
+/// * [`FakeDatadog::accounts`] and its siblings read the AWS integration's
+///   accounts through that API, as the provider sees them.
 #[derive(Clone)]
 pub struct FakeDatadog {
     base_url: String,
@@ -120,6 +127,46 @@ impl FakeDatadog {
         body: Option<&[u8]>,
     ) -> anyhow::Result<HttpResponse> {
         http::request(&self.base_url, method, path, headers, body)
+    }
+
+    /// The AWS account configurations Datadog holds (`data` of
+    /// `GET /api/v2/integration/aws/accounts`), in the order the fake lists them.
+    pub fn accounts(&self) -> anyhow::Result<Vec<Value>> {
+        let list = self
+            .api("GET", ACCOUNTS_PATH, None)?
+            .ensure_success()?
+            .json()?;
+        Ok(list["data"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// The AWS account id of every configuration, duplicates kept (a duplicate
+    /// registration is what some suites look for).
+    pub fn aws_account_ids(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .accounts()?
+            .iter()
+            .filter_map(|a| {
+                a["attributes"]["aws_account_id"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect())
+    }
+
+    /// The id (UUID) of the one configuration of AWS account `account`; an
+    /// error when there is none or more than one.
+    pub fn config_id(&self, account: &str) -> anyhow::Result<String> {
+        let accounts = self.accounts()?;
+        let found: Vec<&Value> = accounts
+            .iter()
+            .filter(|a| a["attributes"]["aws_account_id"] == account)
+            .collect();
+        ensure!(
+            found.len() == 1,
+            "expected one Datadog config for {account}, found {}",
+            found.len()
+        );
+        Ok(found[0]["id"].as_str().unwrap_or_default().to_owned())
     }
 }
 
