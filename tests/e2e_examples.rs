@@ -25,7 +25,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::Value;
-use testkit::{planned_changes, repo_root, Mirror, Output, Sandbox, Terraform, TestDir};
+use testkit::{planned_changes, repo_root, string_set, Mirror, Output, Sandbox, Terraform, TestDir};
 
 /// Every example directory (with `.tf` files) under `examples/`.
 const EXAMPLES: &[&str] = &[
@@ -88,10 +88,6 @@ fn datadog_account<'a>(accounts: &'a [Value], id: &str) -> anyhow::Result<&'a Va
         .find(|a| a["attributes"]["aws_account_id"] == id)
         .map(|a| &a["attributes"])
         .ok_or_else(|| anyhow!("AWS account {id} is not in Datadog"))
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
 fn set_of(items: &[&str]) -> BTreeSet<String> {
@@ -391,7 +387,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
     let outputs = ex.outputs()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
     ensure!(output_keys(&outputs, "link_ids") == members, "link_ids: {}", outputs["link_ids"]);
     let statuses = outputs["instance_status"]["value"].as_object().cloned().unwrap_or_default();
     ensure!(statuses.len() == members.len() && statuses.values().all(|s| s == "CURRENT"), "instance_status: {statuses:?}");
@@ -419,14 +415,14 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
     let expected = sb.emulator()?.active_accounts_in(&["Production", "Development/Sandbox"])?;
     ensure!(expected.len() == 4 && expected.len() < member_accounts(&sb).len());
     let outputs = ex.outputs()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
     let dd = sb.datadog().accounts()?;
     ensure!(dd.len() == expected.len(), "Datadog has accounts outside the two OUs: {dd:?}");
     for id in &expected {
         let a = datadog_account(&dd, id)?;
         ensure!(a["metrics_config"]["enabled"] == false, "{id}: metrics must be off: {a}");
         ensure!(a["resources_config"]["cloud_security_posture_management_collection"] == true, "{id}: CSPM must be on: {a}");
-        ensure!(strings(&a["account_tags"]).contains("datadog-use:cspm"), "{id}: {a}");
+        ensure!(string_set(&a["account_tags"]).contains("datadog-use:cspm"), "{id}: {a}");
     }
     ex.destroy()?;
     assert_nothing_left(&sb, &ex)
@@ -447,8 +443,8 @@ fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<(
     for id in &members {
         let fwd = &datadog_account(&dd, id)?["logs_config"]["lambda_forwarder"];
         let arn = format!("arn:aws:lambda:us-east-1:{id}:function:DatadogForwarder");
-        ensure!(strings(&fwd["lambdas"]) == set_of(&[arn.as_str()]), "{id}: {fwd}");
-        ensure!(strings(&fwd["sources"]) == set_of(&["cloudfront", "elb", "elbv2", "lambda", "s3"]), "{id}: {fwd}");
+        ensure!(string_set(&fwd["lambdas"]) == set_of(&[arn.as_str()]), "{id}: {fwd}");
+        ensure!(string_set(&fwd["sources"]) == set_of(&["cloudfront", "elb", "elbv2", "lambda", "s3"]), "{id}: {fwd}");
     }
     ex.destroy()?;
     assert_nothing_left(&sb, &ex)
@@ -498,7 +494,7 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
     let outputs = ex.outputs()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == covered, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == covered, "account_ids: {}", outputs["account_ids"]);
     let mut linked = covered.clone();
     linked.insert(standalone.to_owned());
     ensure!(output_keys(&outputs, "link_ids") == linked, "link_ids: {}", outputs["link_ids"]);
@@ -514,11 +510,11 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
         } else {
             (set_of(&["managed-by:terraform"]), false)
         };
-        ensure!(strings(&a["account_tags"]) == tags, "{id}: {a}");
+        ensure!(string_set(&a["account_tags"]) == tags, "{id}: {a}");
         ensure!(a["metrics_config"]["collect_custom_metrics"] == custom, "{id}: {a}");
     }
     let a = datadog_account(&dd, standalone)?;
-    ensure!(strings(&a["account_tags"]) == set_of(&["managed-by:terraform", "standalone"]), "{a}");
+    ensure!(string_set(&a["account_tags"]) == set_of(&["managed-by:terraform", "standalone"]), "{a}");
 
     ex.destroy()?;
     assert_nothing_left(sb, &ex)

@@ -19,7 +19,7 @@ use std::path::Path;
 use anyhow::{anyhow, ensure, Context as _};
 use serde_json::{json, Value};
 use testkit::{
-    planned_changes, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
+    changes_of, planned_changes, state_resource, string_set, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
     REQUIRED_PROVIDERS,
 };
 
@@ -99,18 +99,6 @@ fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
-    state.pointer("/values/root_module/resources")?.as_array()?.iter().find(|r| r["address"] == address)
-}
-
-fn changes_of(plan: &Value, prefix: &str) -> Vec<(String, Vec<String>)> {
-    planned_changes(plan).into_iter().filter(|(a, _)| a.starts_with(prefix)).collect()
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
-}
-
 /// Copies the `.tf` files of `examples/<name>` into `dest` (no state, lock file or `.terraform`).
 fn copy_example(name: &str, dest: &Path) -> anyhow::Result<()> {
     let src = testkit::repo_root().join("examples").join(name);
@@ -174,7 +162,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     ensure!(tf.plan_is_empty()?, "the plan after repairing drift is not empty");
     let account = sb.datadog().api("GET", &format!("/api/v2/integration/aws/accounts/{id_a}"), None)?.json()?;
     let attrs = &account["data"]["attributes"];
-    ensure!(strings(&attrs["account_tags"]) == BTreeSet::from(["env:prod".to_owned(), "managed-by:opentofu".to_owned(), "team:payments".to_owned()]), "{attrs}");
+    ensure!(string_set(&attrs["account_tags"]) == BTreeSet::from(["env:prod".to_owned(), "managed-by:opentofu".to_owned(), "team:payments".to_owned()]), "{attrs}");
     ensure!(attrs["aws_regions"]["include_only"].as_array().map(Vec::len) == Some(2), "{attrs}");
     ensure!(attrs["metrics_config"]["namespace_filters"]["include_only"].as_array().map(Vec::len) == Some(3), "{attrs}");
     ensure!(attrs["metrics_config"]["enabled"] == false, "a setting the link does not write was overwritten: {attrs}");
@@ -233,7 +221,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the second plan is not empty");
     let outputs = tf.run_ok(&["output", "-json", "-no-color"])?.json()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
     let links: BTreeSet<String> = outputs["link_ids"]["value"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     ensure!(links == members, "link_ids: {}", outputs["link_ids"]);
     ensure!(sb.datadog().accounts()?.len() == members.len(), "one Datadog account per member account");

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{changes_of, planned_changes, stack_set_account_ids, state_resource, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 
@@ -43,11 +43,6 @@ fn assert_no_secret_in_state(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Resource changes of one address prefix, e.g. the links.
-fn changes_of(plan: &Value, prefix: &str) -> Vec<(String, Vec<String>)> {
-    planned_changes(plan).into_iter().filter(|(a, _)| a.starts_with(prefix)).collect()
-}
-
 /// Attributes a planned change leaves unknown ("known after apply").
 fn unknown_after(plan: &Value, address: &str) -> BTreeSet<String> {
     let changes = plan["resource_changes"].as_array().cloned().unwrap_or_default();
@@ -57,17 +52,6 @@ fn unknown_after(plan: &Value, address: &str) -> BTreeSet<String> {
 
 fn active_accounts(sb: &Sandbox) -> BTreeSet<String> {
     sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
-    state.pointer("/values/root_module/resources")?.as_array()?.iter().find(|r| r["address"] == address)
-}
-
-fn account_ids(state: &Value) -> BTreeSet<String> {
-    state_resource(state, "datadog_aws_org_stackset.org")
-        .and_then(|r| r["values"]["account_ids"].as_array())
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default()
 }
 
 fn only_updates(plan: &Value) -> bool {
@@ -90,9 +74,9 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
     assert!(tf.plan_is_empty()?, "second plan is not empty");
 
     let state = tf.state_json()?;
-    assert_eq!(account_ids(&state), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&state), active_accounts(&sb));
     let management = sb.var("SANDBOX_MANAGEMENT_ACCOUNT_ID").unwrap_or_default();
-    assert!(!account_ids(&state).contains(management), "the management account never gets an instance");
+    assert!(!stack_set_account_ids(&state).contains(management), "the management account never gets an instance");
     let dd = sb.datadog().accounts()?;
     assert_eq!(dd.len(), active_accounts(&sb).len(), "one Datadog account per member account, no duplicates");
     for a in &dd {
@@ -117,7 +101,7 @@ fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "  cloud_security_posture_management = true\n  disable_metric_collection = true"))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let ids = account_ids(&tf.state_json()?);
+    let ids = stack_set_account_ids(&tf.state_json()?);
     assert_eq!(ids.len(), 3, "Development has 2 accounts and its Sandbox child 1: {ids:?}");
     Ok(())
 }
@@ -151,7 +135,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     assert_eq!(changes.len(), 2, "a repair deploys the new account only, so no other link may change: {changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert!(account_ids(&tf.state_json()?).contains(&new_id));
+    assert!(stack_set_account_ids(&tf.state_json()?).contains(&new_id));
     Ok(())
 }
 
@@ -283,7 +267,7 @@ fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), active_accounts(&sb));
     Ok(())
 }
 
@@ -330,7 +314,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     let _ = child.wait();
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), active_accounts(&sb));
     let ops: BTreeSet<String> = sb.emulator()?.calls("CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
     assert_eq!(ops.len(), 1, "the interrupted CreateStackInstances operation must be joined, not repeated: {ops:?}");
     assert_eq!(sb.datadog().accounts()?.len(), active_accounts(&sb).len());
@@ -439,7 +423,7 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
     assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not redeploy the OU");
-    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), active_accounts(&sb));
     Ok(())
 }
 
@@ -662,7 +646,7 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     tf.write_main_tf(&set_only(&ous))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let covered = account_ids(&tf.state_json()?);
+    let covered = stack_set_account_ids(&tf.state_json()?);
     assert!(accounts.iter().all(|a| covered.contains(a)), "every OU's account is covered");
 
     let victim = &accounts[55];
@@ -674,7 +658,7 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     tf.write_main_tf(&set_only(&ous[..45]))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let covered = account_ids(&tf.state_json()?);
+    let covered = stack_set_account_ids(&tf.state_json()?);
     assert!(accounts[45..].iter().all(|a| !covered.contains(a)), "the removed OUs' accounts are no longer covered");
     tf.destroy()?;
     assert!(sb.datadog().accounts()?.is_empty());
@@ -752,7 +736,7 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
     assert!(throttled > 0, "the burst must have met the limit, or this test proves nothing");
     dd.admin_delete("rate-limit")?;
 
-    let expected = account_ids(&tf.state_json()?);
+    let expected = stack_set_account_ids(&tf.state_json()?);
     assert!(expected.len() > 40, "{expected:?}");
     let registered: BTreeSet<String> = sb.datadog().aws_account_ids()?.into_iter().collect();
     assert_eq!(registered, expected, "every account registered once, none missing");

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use testkit::{Sandbox, Terraform, REQUIRED_PROVIDERS};
+use serde_json::json;
+use testkit::{stack_set_account_ids, Sandbox, Terraform, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogSoak";
 
@@ -313,13 +313,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
 
     let state = tf.state_json()?;
     artefacts += &state.to_string();
-    let covered: BTreeSet<String> = state
-        .pointer("/values/root_module/resources")
-        .and_then(Value::as_array)
-        .and_then(|r| r.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org"))
-        .and_then(|r| r["values"]["account_ids"].as_array())
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default();
+    let covered = stack_set_account_ids(&state);
     anyhow::ensure!(!covered.is_empty(), "seed {seed}: the StackSet covers no account");
     let in_datadog = sb.datadog().aws_account_ids()?;
     let unique: BTreeSet<String> = in_datadog.iter().cloned().collect();

@@ -55,6 +55,7 @@ mod paths;
 mod process;
 mod sandbox;
 pub mod signal;
+mod state;
 mod terraform;
 
 pub use datadog::{fake_datadog_admin, FakeDatadog};
@@ -64,7 +65,8 @@ pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};
 pub use process::Output;
 pub use sandbox::{parse_env_file, Sandbox};
-pub use terraform::{planned_changes, Terraform, TestDir, REQUIRED_PROVIDERS};
+pub use state::{changes_of, planned_changes, stack_set_account_ids, state_resource, string_set};
+pub use terraform::{Terraform, TestDir, REQUIRED_PROVIDERS};
 
 /// The provider's source address as written in `required_providers`.
 pub const PROVIDER_SOURCE: &str = "orgsync/datadog";
