@@ -59,10 +59,6 @@ const SET: &str = "DatadogIntegration";
 
 // ------------------------------------------------------------------ helpers
 
-fn start() -> anyhow::Result<Sandbox> {
-    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
-}
-
 fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
     Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
 }
@@ -75,11 +71,6 @@ fn var(sb: &Sandbox, key: &str) -> anyhow::Result<String> {
 fn hcl_list<S: AsRef<str>>(items: &[S]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("\"{}\"", s.as_ref())).collect();
     format!("[{}]", quoted.join(","))
-}
-
-/// Active member accounts of the seeded organization.
-fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
-    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 fn datadog_account<'a>(accounts: &'a [Value], id: &str) -> anyhow::Result<&'a Value> {
@@ -358,14 +349,14 @@ fn e2e_examples_init_and_validate_offline_from_a_filesystem_mirror() -> anyhow::
 /// outputs for every account, a clean destroy.
 #[test]
 fn e2e_example_quickstart_applies_plans_empty_and_destroys() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     quickstart_lifecycle(&sb, terraform(&sb)?)
 }
 
 /// The same with the oldest supported Terraform (1.6.6).
 #[test]
 fn e2e_example_quickstart_with_the_oldest_supported_terraform() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     quickstart_lifecycle(&sb, Terraform::oldest(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
 }
 
@@ -378,7 +369,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     let ex = Example::new(&tf, root.join("quickstart"), &[("root_id", var(sb, "SANDBOX_ROOT_ID")?)]);
     let init = ex.init()?;
     ensure!(init.stdout.contains("Installed orgsync/datadog"), "{}", init.describe());
-    let members = member_accounts(sb);
+    let members = sb.member_accounts();
 
     let plan = ex.plan_json()?;
     let creates: Vec<String> = planned_changes(&plan).into_iter().filter(|(_, a)| a == &vec!["create".to_owned()]).map(|(addr, _)| addr).collect();
@@ -404,7 +395,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
 /// with CSPM on and metrics off, and the links keep it so.
 #[test]
 fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     let root = copy_examples(tf.dir(), true)?;
     let ous = [var(&sb, "SANDBOX_OU_PRODUCTION")?, var(&sb, "SANDBOX_OU_DEVELOPMENT_SANDBOX")?];
@@ -413,7 +404,7 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
     let expected = sb.emulator()?.active_accounts_in(&["Production", "Development/Sandbox"])?;
-    ensure!(expected.len() == 4 && expected.len() < member_accounts(&sb).len());
+    ensure!(expected.len() == 4 && expected.len() < sb.member_accounts().len());
     let outputs = ex.outputs()?;
     ensure!(string_set(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
     let dd = sb.datadog().accounts()?;
@@ -431,14 +422,14 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
 /// Every link gets the account's forwarder Lambda and the log sources.
 #[test]
 fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     let root = copy_examples(tf.dir(), true)?;
     let ex = Example::new(&tf, root.join("logs"), &[("organizational_unit_ids", hcl_list(&[var(&sb, "SANDBOX_ROOT_ID")?]))]);
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
     let dd = sb.datadog().accounts()?;
-    let members = member_accounts(&sb);
+    let members = sb.member_accounts();
     ensure!(dd.len() == members.len());
     for id in &members {
         let fwd = &datadog_account(&dd, id)?["logs_config"]["lambda_forwarder"];
@@ -455,7 +446,7 @@ fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<(
 #[test]
 fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow::Result<()> {
     eprintln!("{OFFICIAL_PROVIDER_UNAVAILABLE}");
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     module_composition_lifecycle(&sb, &terraform(&sb)?)
 }
 
@@ -464,7 +455,7 @@ fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow:
 /// registry, so the provider comes from the filesystem mirror.
 #[test]
 fn e2e_example_module_composition_with_opentofu() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let mirror = Mirror::install()?;
     let tofu = mirror.installs(Terraform::tofu(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"));
     module_composition_lifecycle(&sb, &tofu)
@@ -525,13 +516,13 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
 /// nothing created, then an empty plan.
 #[test]
 fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let owner_tf = terraform(&sb)?;
     let owner_root = copy_examples(owner_tf.dir(), true)?;
     let owner = Example::new(&owner_tf, owner_root.join("quickstart"), &[("root_id", var(&sb, "SANDBOX_ROOT_ID")?)]);
     owner.apply()?;
 
-    let members: Vec<String> = member_accounts(&sb).into_iter().collect();
+    let members: Vec<String> = sb.member_accounts().into_iter().collect();
     let tf = terraform(&sb)?.in_dir(TestDir::new("e2e_example_import-adopter")?);
     let root = copy_examples(tf.dir(), true)?;
     let ex = Example::new(&tf, root.join("import"), &[("account_ids", hcl_list(&members))]);
@@ -548,7 +539,7 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
     ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
     ensure!(sb.datadog().accounts()?.len() == members.len(), "no duplicate Datadog account");
     let outputs = ex.outputs()?;
-    ensure!(output_keys(&outputs, "link_ids") == member_accounts(&sb));
+    ensure!(output_keys(&outputs, "link_ids") == sb.member_accounts());
     Ok(())
 }
 
@@ -557,10 +548,10 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
 /// check delegated-admin registration or the role's trust policy.)
 #[test]
 fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     let root = copy_examples(tf.dir(), true)?;
-    let admin_account = member_accounts(&sb).into_iter().next().ok_or_else(|| anyhow!("no member account"))?;
+    let admin_account = sb.member_accounts().into_iter().next().ok_or_else(|| anyhow!("no member account"))?;
     let ex = Example::new(
         &tf,
         root.join("delegated-admin"),
@@ -581,7 +572,7 @@ fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -
     ensure!(!stack_set_calls.is_empty());
     let wrong: Vec<&&Value> = stack_set_calls.iter().filter(|c| c["call_as"] != "DELEGATED_ADMIN").collect();
     ensure!(wrong.is_empty(), "StackSet calls without CallAs=DELEGATED_ADMIN: {wrong:?}");
-    ensure!(sb.datadog().accounts()?.len() == member_accounts(&sb).len());
+    ensure!(sb.datadog().accounts()?.len() == sb.member_accounts().len());
 
     ex.destroy()?;
     ensure!(sb.emulator()?.calls("DeleteStackSet")?.iter().any(|c| c["call_as"] == "DELEGATED_ADMIN"));

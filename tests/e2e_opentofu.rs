@@ -31,10 +31,6 @@ const ACCOUNT_B: &str = "222222222222";
 
 // ------------------------------------------------------------------ helpers
 
-fn start() -> anyhow::Result<Sandbox> {
-    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
-}
-
 fn tofu(sb: &Sandbox) -> anyhow::Result<Terraform> {
     let tf = Terraform::tofu(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200");
     ensure!(tf.is_tofu() && tf.version() == OPENTOFU_VERSION, "scripts/tofu runs {}, not OpenTofu {OPENTOFU_VERSION}", tf.describe());
@@ -93,10 +89,6 @@ fn write_only_keys(revision: &str) -> String {
 /// `tf` with the sandbox's keys in the key variables.
 fn with_key_variables(tf: Terraform, sb: &Sandbox) -> Terraform {
     tf.with_env("TF_VAR_template_api_key", sb.api_key()).with_env("TF_VAR_template_app_key", sb.app_key())
-}
-
-fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
-    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 /// Copies the `.tf` files of `examples/<name>` into `dest` (no state, lock file or `.terraform`).
@@ -203,7 +195,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
 /// destroy that leaves nothing.
 #[test]
 fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let mirror = Mirror::install()?;
     let tf = mirror.installs(tofu(&sb)?);
     copy_example("quickstart", tf.dir())?;
@@ -213,7 +205,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(init.stdout.contains(&format!("Installed orgsync/datadog v{version}")), "{}", init.describe());
     let lock = tf.test_dir().read_file(".terraform.lock.hcl")?;
     ensure!(lock.contains(&format!("\"{OPENTOFU_PROVIDER_ADDRESS}\"")), "{lock}");
-    let members = member_accounts(&sb);
+    let members = sb.member_accounts();
 
     let plan = tf.plan_json()?;
     let creates = planned_changes(&plan).into_iter().filter(|(_, a)| a == &vec!["create".to_owned()]).count();
@@ -272,7 +264,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
 /// link re-sends), after which the plan is empty again.
 #[test]
 fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revision() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = with_key_variables(tofu(&sb)?, &sb);
     let ous = ["SANDBOX_OU_DEVELOPMENT"];
     tf.write_main_tf(&stack_set_config(&sb, &ous, KEY_VARIABLES, &write_only_keys("1")))?;
@@ -317,7 +309,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
 /// to destroy.
 #[test]
 fn e2e_opentofu_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = with_key_variables(tofu(&sb)?, &sb).with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&stack_set_config(&sb, &["SANDBOX_OU_DEVELOPMENT"], KEY_VARIABLES, &write_only_keys("1")))?;
     let mut artefacts = tf.apply_and_collect_outputs()?;

@@ -11,10 +11,6 @@ use testkit::{changes_of, planned_changes, stack_set_account_ids, state_resource
 
 const SET: &str = "DatadogIntegration";
 
-fn start() -> anyhow::Result<Sandbox> {
-    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
-}
-
 fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
     Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
 }
@@ -50,10 +46,6 @@ fn unknown_after(plan: &Value, address: &str) -> BTreeSet<String> {
     change["change"]["after_unknown"].as_object().map(|o| o.iter().filter(|(_, v)| **v == json!(true)).map(|(k, _)| k.clone()).collect()).unwrap_or_default()
 }
 
-fn active_accounts(sb: &Sandbox) -> BTreeSet<String> {
-    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
 fn only_updates(plan: &Value) -> bool {
     let changes = planned_changes(plan);
     !changes.is_empty() && changes.iter().all(|(_, actions)| actions == &vec!["update".to_owned()])
@@ -64,21 +56,21 @@ fn only_updates(plan: &Value) -> bool {
 /// then an empty plan, then destroy in the guide's order leaving nothing behind.
 #[test]
 fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let plan = tf.plan_json()?;
     let creates = planned_changes(&plan).iter().filter(|(_, a)| a == &vec!["create".to_owned()]).count();
-    assert_eq!(creates, 1 + active_accounts(&sb).len(), "the first plan must already know every account");
+    assert_eq!(creates, 1 + sb.member_accounts().len(), "the first plan must already know every account");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "second plan is not empty");
 
     let state = tf.state_json()?;
-    assert_eq!(stack_set_account_ids(&state), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&state), sb.member_accounts());
     let management = sb.var("SANDBOX_MANAGEMENT_ACCOUNT_ID").unwrap_or_default();
     assert!(!stack_set_account_ids(&state).contains(management), "the management account never gets an instance");
     let dd = sb.datadog().accounts()?;
-    assert_eq!(dd.len(), active_accounts(&sb).len(), "one Datadog account per member account, no duplicates");
+    assert_eq!(dd.len(), sb.member_accounts().len(), "one Datadog account per member account, no duplicates");
     for a in &dd {
         assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]), "the link's settings win");
     }
@@ -96,7 +88,7 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
 /// An OU subset covers the OU's accounts and its child OUs', nothing else.
 #[test]
 fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "  cloud_security_posture_management = true\n  disable_metric_collection = true"))?;
     tf.apply()?;
@@ -110,11 +102,11 @@ fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
 /// an instance deleted, an account added while auto-deployment is off.
 #[test]
 fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], "  auto_deployment = { enabled = false }"))?;
     tf.apply()?;
-    let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
+    let victim = sb.member_accounts().into_iter().next().unwrap_or_default();
 
     sb.emulator()?.remove_instance(SET, &victim, "us-east-1")?;
     // The stack's deletion also removed the account from Datadog: the link is re-created.
@@ -144,7 +136,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
 /// back in the same apply. The next plan is empty.
 #[test]
 fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     tf.apply()?;
@@ -174,8 +166,8 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
 /// and the next apply repairs in place, never replacing the StackSet.
 #[test]
 fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Result<()> {
-    let sb = start()?;
-    let victim = active_accounts(&sb).into_iter().next_back().unwrap_or_default();
+    let sb = Sandbox::start_fast()?;
+    let victim = sb.member_accounts().into_iter().next_back().unwrap_or_default();
     sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
@@ -196,7 +188,7 @@ fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Res
 /// validate, before any AWS call.
 #[test]
 fn e2e_validate_refuses_regions_ou_ids_and_cspm_without_resources() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&format!(
         r#"{REQUIRED_PROVIDERS}
@@ -259,7 +251,7 @@ fn e2e_plan_refuses_a_missing_ou_and_trusted_access_off() -> anyhow::Result<()> 
 /// are waited out; the apply converges.
 #[test]
 fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     sb.emulator()?.throttle("CreateStackInstances", 2)?;
     sb.emulator()?.operation_in_progress(SET, 2)?;
     sb.emulator()?.throttle("ListStackInstances", 2)?;
@@ -267,14 +259,14 @@ fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(stack_set_account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), sb.member_accounts());
     Ok(())
 }
 
 /// Import by name with matching configuration: the next plan is empty.
 #[test]
 fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let owner = terraform(&sb)?;
     owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     owner.apply()?;
@@ -314,17 +306,17 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     let _ = child.wait();
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(stack_set_account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), sb.member_accounts());
     let ops: BTreeSet<String> = sb.emulator()?.calls("CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
     assert_eq!(ops.len(), 1, "the interrupted CreateStackInstances operation must be joined, not repeated: {ops:?}");
-    assert_eq!(sb.datadog().accounts()?.len(), active_accounts(&sb).len());
+    assert_eq!(sb.datadog().accounts()?.len(), sb.member_accounts().len());
     Ok(())
 }
 
 /// Datadog keys and the AWS secret key never reach state, plans or TRACE logs.
 #[test]
 fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?.with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
     let mut artefacts = tf.apply_and_collect_outputs()?;
@@ -374,7 +366,7 @@ async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
 #[test]
 fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{DeploymentTargets, Parameter};
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     let targets = ["SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
     // Written, so managed: a change made outside Terraform is drift to repair.
@@ -423,14 +415,14 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
     assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not redeploy the OU");
-    assert_eq!(stack_set_account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), sb.member_accounts());
     Ok(())
 }
 
 /// Moving to another region deletes the old region's instances first, in place.
 #[test]
 fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
     tf.apply()?;
@@ -452,7 +444,7 @@ fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
 /// first apply and after a later StackSet update that re-runs every stack.
 #[test]
 fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     let choices = "  cloud_security_posture_management = true\n  disable_metric_collection = true";
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], choices))?;
@@ -484,7 +476,7 @@ fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()
 /// link, whether auto-deployment has already reached it or the StackSet repairs it.
 #[test]
 fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
@@ -497,7 +489,7 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
     assert!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(sb.datadog().accounts()?.len(), active_accounts(&sb).len() + 1);
+    assert_eq!(sb.datadog().accounts()?.len(), sb.member_accounts().len() + 1);
     Ok(())
 }
 
@@ -506,7 +498,7 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
 /// region too. An explicit provider region that differs moves it by replacement.
 #[test]
 fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = terraform(&sb)?;
     let body = quickstart(&sb, &["SANDBOX_OU_DEVELOPMENT"], "");
     tf.write_main_tf(&body)?;
@@ -555,7 +547,7 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
 #[test]
 fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choices() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels, Tag};
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let cfn = cloudformation(&sb);
     let production = sb.var("SANDBOX_OU_PRODUCTION").unwrap_or_default().to_owned();
     let param = |k: &str, v: &str| Parameter::builder().parameter_key(k).parameter_value(v).build();
@@ -677,9 +669,9 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
 /// unnamed; the next apply repairs it.
 #[test]
 fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 20}))?;
-    let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
+    let victim = sb.member_accounts().into_iter().next().unwrap_or_default();
     sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
     let tf = terraform(&sb)?;
     tf.write_main_tf(&format!(
@@ -719,7 +711,7 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
 /// within the one apply, and the next plan is empty.
 #[test]
 fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 40}))?;
     let dd = sb.datadog();
     dd.admin_post("rate-limit", &json!({"limit": 12, "period_seconds": 1}))?;
