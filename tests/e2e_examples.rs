@@ -59,10 +59,6 @@ const SET: &str = "DatadogIntegration";
 
 // ------------------------------------------------------------------ helpers
 
-fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
-    Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
-}
-
 fn var(sb: &Sandbox, key: &str) -> anyhow::Result<String> {
     sb.var(key).map(str::to_owned).ok_or_else(|| anyhow!("the sandbox does not export {key}"))
 }
@@ -350,14 +346,14 @@ fn e2e_examples_init_and_validate_offline_from_a_filesystem_mirror() -> anyhow::
 #[test]
 fn e2e_example_quickstart_applies_plans_empty_and_destroys() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    quickstart_lifecycle(&sb, terraform(&sb)?)
+    quickstart_lifecycle(&sb, Terraform::pinned(&sb)?.polling_fast())
 }
 
 /// The same with the oldest supported Terraform (1.6.6).
 #[test]
 fn e2e_example_quickstart_with_the_oldest_supported_terraform() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    quickstart_lifecycle(&sb, Terraform::oldest(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
+    quickstart_lifecycle(&sb, Terraform::oldest(&sb)?.polling_fast())
 }
 
 /// The quickstart tests' body: init from the mirror, plan, apply, an empty
@@ -396,7 +392,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
 #[test]
 fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let root = copy_examples(tf.dir(), true)?;
     let ous = [var(&sb, "SANDBOX_OU_PRODUCTION")?, var(&sb, "SANDBOX_OU_DEVELOPMENT_SANDBOX")?];
     let ex = Example::new(&tf, root.join("ou-subset"), &[("organizational_unit_ids", hcl_list(&ous))]);
@@ -423,7 +419,7 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
 #[test]
 fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let root = copy_examples(tf.dir(), true)?;
     let ex = Example::new(&tf, root.join("logs"), &[("organizational_unit_ids", hcl_list(&[var(&sb, "SANDBOX_ROOT_ID")?]))]);
     ex.apply()?;
@@ -447,7 +443,7 @@ fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<(
 fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow::Result<()> {
     eprintln!("{OFFICIAL_PROVIDER_UNAVAILABLE}");
     let sb = Sandbox::start_fast()?;
-    module_composition_lifecycle(&sb, &terraform(&sb)?)
+    module_composition_lifecycle(&sb, &Terraform::pinned(&sb)?.polling_fast())
 }
 
 /// The same module example under the pinned OpenTofu (scripts/tofu). Its `init`
@@ -457,7 +453,7 @@ fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow:
 fn e2e_example_module_composition_with_opentofu() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
     let mirror = Mirror::install()?;
-    let tofu = mirror.installs(Terraform::tofu(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"));
+    let tofu = mirror.installs(Terraform::tofu(&sb)?.polling_fast());
     module_composition_lifecycle(&sb, &tofu)
 }
 
@@ -517,13 +513,13 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
 #[test]
 fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let owner_tf = terraform(&sb)?;
+    let owner_tf = Terraform::pinned(&sb)?.polling_fast();
     let owner_root = copy_examples(owner_tf.dir(), true)?;
     let owner = Example::new(&owner_tf, owner_root.join("quickstart"), &[("root_id", var(&sb, "SANDBOX_ROOT_ID")?)]);
     owner.apply()?;
 
     let members: Vec<String> = sb.member_accounts().into_iter().collect();
-    let tf = terraform(&sb)?.in_dir(TestDir::new("e2e_example_import-adopter")?);
+    let tf = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_example_import-adopter")?);
     let root = copy_examples(tf.dir(), true)?;
     let ex = Example::new(&tf, root.join("import"), &[("account_ids", hcl_list(&members))]);
     let out = ex.ok(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"], true)?;
@@ -549,7 +545,7 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
 #[test]
 fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let root = copy_examples(tf.dir(), true)?;
     let admin_account = sb.member_accounts().into_iter().next().ok_or_else(|| anyhow!("no member account"))?;
     let ex = Example::new(

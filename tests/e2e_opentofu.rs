@@ -32,7 +32,7 @@ const ACCOUNT_B: &str = "222222222222";
 // ------------------------------------------------------------------ helpers
 
 fn tofu(sb: &Sandbox) -> anyhow::Result<Terraform> {
-    let tf = Terraform::tofu(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200");
+    let tf = Terraform::tofu(sb)?.polling_fast();
     ensure!(tf.is_tofu() && tf.version() == OPENTOFU_VERSION, "scripts/tofu runs {}, not OpenTofu {OPENTOFU_VERSION}", tf.describe());
     Ok(tf)
 }

@@ -11,10 +11,6 @@ use testkit::{changes_of, planned_changes, stack_set_account_ids, state_resource
 
 const SET: &str = "DatadogIntegration";
 
-fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
-    Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
-}
-
 fn config(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
     config_links(sb, targets, extra, "  account_tags       = [\"team:platform\"]\n  metrics = {\n    collect_custom_metrics = true\n  }\n")
 }
@@ -57,7 +53,7 @@ fn only_updates(plan: &Value) -> bool {
 #[test]
 fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let plan = tf.plan_json()?;
     let creates = planned_changes(&plan).iter().filter(|(_, a)| a == &vec!["create".to_owned()]).count();
@@ -89,7 +85,7 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
 #[test]
 fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "  cloud_security_posture_management = true\n  disable_metric_collection = true"))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
@@ -103,7 +99,7 @@ fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
 #[test]
 fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], "  auto_deployment = { enabled = false }"))?;
     tf.apply()?;
     let victim = sb.member_accounts().into_iter().next().unwrap_or_default();
@@ -137,7 +133,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
 #[test]
 fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     tf.apply()?;
     let before = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
@@ -169,7 +165,7 @@ fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Res
     let sb = Sandbox::start_fast()?;
     let victim = sb.member_accounts().into_iter().next_back().unwrap_or_default();
     sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
     let text = format!("{}{}", out.stdout, out.stderr);
@@ -189,7 +185,7 @@ fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Res
 #[test]
 fn e2e_validate_refuses_regions_ou_ids_and_cspm_without_resources() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&format!(
         r#"{REQUIRED_PROVIDERS}
 resource "datadog_aws_org_stackset" "regions" {{
@@ -234,7 +230,7 @@ resource "datadog_aws_org_stackset" "cspm" {{
 #[test]
 fn e2e_plan_refuses_a_missing_ou_and_trusted_access_off() -> anyhow::Result<()> {
     let sb = Sandbox::start_with(&[("SANDBOX_TRUSTED_ACCESS", "disabled")])?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["ou-abcd-abcdefgh"], ""))?;
     let out = tf.run(&["plan", "-input=false", "-no-color"])?;
     assert!(!out.success());
@@ -255,7 +251,7 @@ fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
     sb.emulator()?.throttle("CreateStackInstances", 2)?;
     sb.emulator()?.operation_in_progress(SET, 2)?;
     sb.emulator()?.throttle("ListStackInstances", 2)?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
@@ -267,10 +263,10 @@ fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
 #[test]
 fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let owner = terraform(&sb)?;
+    let owner = Terraform::pinned(&sb)?.polling_fast();
     owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     owner.apply()?;
-    let other = terraform(&sb)?.in_dir(TestDir::new("e2e_stackset_import")?);
+    let other = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_import")?);
     other.write_main_tf(&format!(
         "{}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n",
         config(&sb, &["SANDBOX_OU_PRODUCTION"], "")
@@ -287,7 +283,7 @@ fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
 #[test]
 fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()> {
     let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "1")])?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let mut cmd = tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -317,7 +313,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
 #[test]
 fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?.with_env("TF_LOG", "TRACE");
+    let tf = Terraform::pinned(&sb)?.polling_fast().with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
     let mut artefacts = tf.apply_and_collect_outputs()?;
     artefacts += &tf.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])?.describe();
@@ -367,7 +363,7 @@ async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
 fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{DeploymentTargets, Parameter};
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let targets = ["SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
     // Written, so managed: a change made outside Terraform is drift to repair.
     tf.write_main_tf(&config(&sb, &targets, "  disable_metric_collection = false"))?;
@@ -423,7 +419,7 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
 #[test]
 fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
     tf.apply()?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "").replace("\"us-east-1\"", "\"eu-west-1\""))?;
@@ -445,7 +441,7 @@ fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
 #[test]
 fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let choices = "  cloud_security_posture_management = true\n  disable_metric_collection = true";
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], choices))?;
     tf.apply()?;
@@ -477,7 +473,7 @@ fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()
 #[test]
 fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
     let added = sb.emulator()?.add_accounts(&json!({"name": "newcomer", "ou_path": "Production"}))?;
@@ -499,7 +495,7 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
 #[test]
 fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let body = quickstart(&sb, &["SANDBOX_OU_DEVELOPMENT"], "");
     tf.write_main_tf(&body)?;
     tf.apply()?;
@@ -577,7 +573,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     })?;
     let before = sb.emulator()?.calls("UpdateStackSet")?.len();
 
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let body = quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], "");
     tf.write_main_tf(&format!("{body}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n"))?;
     let plan = tf.plan_json()?;
@@ -601,7 +597,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     }
 
     // Elsewhere, a configuration that would create it plans to adopt it as it is.
-    let fresh = terraform(&sb)?.in_dir(TestDir::new("e2e_stackset_adopt")?);
+    let fresh = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_adopt")?);
     fresh.write_main_tf(&body)?;
     let out = fresh.run_ok(&["plan", "-input=false", "-no-color", "-out=adopt.tfplan"])?;
     assert!(out.stdout.contains("already exists and will be adopted"), "{}", out.stdout);
@@ -634,7 +630,7 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
             quoted.join(", ")
         )
     };
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&set_only(&ous))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
@@ -673,7 +669,7 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
     sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 20}))?;
     let victim = sb.member_accounts().into_iter().next().unwrap_or_default();
     sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&format!(
         "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
         sb.var("SANDBOX_ROOT_ID").unwrap_or_default()
@@ -715,7 +711,7 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
     sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 40}))?;
     let dd = sb.datadog();
     dd.admin_post("rate-limit", &json!({"limit": 12, "period_seconds": 1}))?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&format!(
         "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
         sb.var("SANDBOX_ROOT_ID").unwrap_or_default()

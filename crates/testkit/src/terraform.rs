@@ -187,6 +187,14 @@ impl Terraform {
         self
     }
 
+    /// Has the provider poll StackSet operations every 200 ms
+    /// (`TF_DATADOG_POLL_INTERVAL_MS`) instead of every 5 s, so that a suite
+    /// on [`Sandbox::start_fast`]'s 0.2 s stack instances does not wait for
+    /// nothing.
+    pub fn polling_fast(self) -> Terraform {
+        self.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200")
+    }
+
     /// Sets the per-command timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Terraform {
         self.timeout = timeout;
