@@ -68,9 +68,6 @@ pub use sandbox::{parse_env_file, Sandbox};
 pub use state::{changes_of, planned_changes, stack_set_account_ids, state_resource, string_set};
 pub use terraform::{Terraform, TestDir, REQUIRED_PROVIDERS};
 
-/// The provider's source address as written in `required_providers`.
-pub const PROVIDER_SOURCE: &str = "orgsync/datadog";
-
 /// The fully qualified provider address Terraform uses (and `dev_overrides` names).
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/orgsync/datadog";
 

@@ -195,12 +195,6 @@ impl Terraform {
         self.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200")
     }
 
-    /// Sets the per-command timeout.
-    pub fn with_timeout(mut self, timeout: Duration) -> Terraform {
-        self.timeout = timeout;
-        self
-    }
-
     /// The Terraform (or OpenTofu) version, e.g. `1.15.5`.
     pub fn version(&self) -> &str {
         &self.version
