@@ -10,11 +10,15 @@
 //!   per-test working directory ([`TestDir`]) with the sandbox's environment.
 //! * [`Mirror`] runs `scripts/install` into a temporary filesystem mirror
 //!   (laid out for both registries) for tests of `terraform init` / `tofu init`.
-//! * [`FakeDatadog`] is a handle on the Datadog fake: its `/_fake/*` control
-//!   API and raw Datadog API calls with the sandbox keys (to make drift), over
-//!   plain HTTP with a blocking `reqwest` client.
-//! * [`Emulator`] is a handle on the AWS emulator's `/_emulator/*` admin API:
-//!   organization changes, faults, StackSets and the log of AWS calls.
+//! * [`FakeDatadog`] ([`Sandbox::datadog`]) is a handle on the Datadog fake:
+//!   its `/_fake/*` control API, raw Datadog API calls with the sandbox keys
+//!   (to make drift) and the AWS accounts Datadog holds; [`Emulator`]
+//!   ([`Sandbox::emulator`]) one on the AWS emulator's `/_emulator/*` admin
+//!   API: organization changes, faults, StackSets and the log of AWS calls.
+//!   Both speak plain HTTP through one blocking `reqwest` client.
+//! * [`planned_changes`], [`state_resource`] and their siblings read the JSON
+//!   Terraform prints of plans and states; [`fixtures`] holds configurations
+//!   several suites share.
 //!
 //! The test command must build the workspace binaries first (`make test` does:
 //! `cargo build --workspace --bins --tests`); the sandbox is started with
