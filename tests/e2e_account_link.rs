@@ -3,7 +3,7 @@
 //! returns every list in shuffled order.
 
 use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const ACCOUNT_A: &str = "111111111111";
 const ACCOUNT_B: &str = "222222222222";
@@ -34,24 +34,11 @@ resource "datadog_aws_account_link" "b" {{
     )
 }
 
-/// The Datadog accounts the fake holds, by AWS account id.
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
-fn config_id(sb: &Sandbox, account: &str) -> anyhow::Result<String> {
-    let accounts = datadog_accounts(sb)?;
-    let found: Vec<&Value> = accounts.iter().filter(|a| a["attributes"]["aws_account_id"] == account).collect();
-    anyhow::ensure!(found.len() == 1, "expected one Datadog config for {account}, found {}", found.len());
-    Ok(found[0]["id"].as_str().unwrap_or_default().to_owned())
-}
-
 fn lifecycle(tf: &Terraform, sb: &Sandbox) -> anyhow::Result<()> {
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "second plan after apply is not empty ({})", tf.version());
-    assert_eq!(datadog_accounts(sb)?.len(), 2);
+    assert_eq!(sb.datadog().accounts()?.len(), 2);
 
     // The external id is Datadog's, kept in state; the role ARN follows from the inputs.
     let state = tf.state_json()?;
@@ -62,7 +49,7 @@ fn lifecycle(tf: &Terraform, sb: &Sandbox) -> anyhow::Result<()> {
     assert_eq!(a["values"]["role_arn"], format!("arn:aws:iam::{ACCOUNT_A}:role/DatadogIntegrationRole"));
 
     tf.destroy()?;
-    assert!(datadog_accounts(sb)?.is_empty(), "destroy left accounts in Datadog");
+    assert!(sb.datadog().accounts()?.is_empty(), "destroy left accounts in Datadog");
     Ok(())
 }
 
@@ -88,14 +75,14 @@ fn e2e_drift_made_in_datadog_is_planned_and_repaired() -> anyhow::Result<()> {
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
-    let id = config_id(&sb, ACCOUNT_A)?;
+    let id = sb.datadog().config_id(ACCOUNT_A)?;
     testkit::fixtures::drift_in_datadog(&sb, &id, ACCOUNT_A)?;
 
     let plan = tf.plan_json()?;
     assert_eq!(planned_changes(&plan), vec![("datadog_aws_account_link.a".to_owned(), vec!["update".to_owned()])]);
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let account = fake_datadog_admin(&sb).api("GET", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.json()?;
+    let account = sb.datadog().api("GET", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.json()?;
     let attrs = &account["data"]["attributes"];
     // Written settings are put back; `metrics.enabled` is not written, so it stays
     // as it was changed in Datadog.
@@ -115,13 +102,13 @@ fn e2e_deleted_in_datadog_is_recreated() -> anyhow::Result<()> {
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
-    let id = config_id(&sb, ACCOUNT_B)?;
-    fake_datadog_admin(&sb).api("DELETE", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.ensure_success()?;
+    let id = sb.datadog().config_id(ACCOUNT_B)?;
+    sb.datadog().api("DELETE", &format!("/api/v2/integration/aws/accounts/{id}"), None)?.ensure_success()?;
     let plan = tf.plan_json()?;
     assert_eq!(planned_changes(&plan), vec![("datadog_aws_account_link.b".to_owned(), vec!["create".to_owned()])]);
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(datadog_accounts(&sb)?.len(), 2);
+    assert_eq!(sb.datadog().accounts()?.len(), 2);
     Ok(())
 }
 
@@ -135,13 +122,13 @@ fn e2e_pre_registered_account_is_adopted_without_duplicate() -> anyhow::Result<(
         "account_tags": [format!("aws_account:{ACCOUNT_B}")],
         "auth_config": {"role_name": "DatadogIntegrationRole"}
     }}});
-    let created = fake_datadog_admin(&sb).api("POST", "/api/v2/integration/aws/accounts", Some(&registered))?.ensure_success()?.json()?;
+    let created = sb.datadog().api("POST", "/api/v2/integration/aws/accounts", Some(&registered))?.ensure_success()?.json()?;
     let external_id = created["data"]["attributes"]["auth_config"]["external_id"].clone();
     let tf = Terraform::pinned(&sb)?;
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let accounts = datadog_accounts(&sb)?;
+    let accounts = sb.datadog().accounts()?;
     assert_eq!(accounts.len(), 2, "adoption must not duplicate the account");
     let b = accounts.iter().find(|a| a["attributes"]["aws_account_id"] == ACCOUNT_B).expect("b");
     assert_eq!(b["id"], created["data"]["id"]);
@@ -159,7 +146,7 @@ fn e2e_import_by_account_id_and_by_uuid_then_plan_is_empty() -> anyhow::Result<(
     let owner = Terraform::pinned(&sb)?;
     owner.write_main_tf(&two_links())?;
     owner.apply()?;
-    let id_b = config_id(&sb, ACCOUNT_B)?;
+    let id_b = sb.datadog().config_id(ACCOUNT_B)?;
 
     // CLI import by AWS account id into a matching configuration.
     let cli = Terraform::pinned(&sb)?.in_dir(TestDir::new("e2e_import_cli")?);
@@ -176,7 +163,7 @@ fn e2e_import_by_account_id_and_by_uuid_then_plan_is_empty() -> anyhow::Result<(
     gen.run_ok(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"])?;
     gen.apply()?;
     assert!(gen.plan_is_empty()?, "plan after importing with generated configuration is not empty");
-    assert_eq!(datadog_accounts(&sb)?.len(), 2);
+    assert_eq!(sb.datadog().accounts()?.len(), 2);
     Ok(())
 }
 
@@ -185,7 +172,7 @@ fn e2e_import_by_account_id_and_by_uuid_then_plan_is_empty() -> anyhow::Result<(
 #[test]
 fn e2e_throttling_and_server_errors_converge() -> anyhow::Result<()> {
     let sb = Sandbox::datadog_only()?;
-    let dd = fake_datadog_admin(&sb);
+    let dd = sb.datadog();
     dd.admin_post(
         "faults",
         &json!([
@@ -199,7 +186,7 @@ fn e2e_throttling_and_server_errors_converge() -> anyhow::Result<()> {
     tf.write_main_tf(&two_links())?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(datadog_accounts(&sb)?.len(), 2);
+    assert_eq!(sb.datadog().accounts()?.len(), 2);
     let log = dd.admin_get("requests")?;
     let faulted = log["requests"].as_array().map(|l| l.iter().filter(|r| !r["fault"].is_null()).count()).unwrap_or(0);
     assert!(faulted >= 5, "the injected faults were not all hit: {faulted}");
@@ -264,7 +251,7 @@ resource "datadog_aws_account_link" "both_filters" {{
         let code = d["snippet"]["code"].as_str().unwrap_or_default();
         assert!(code.contains(line_text), "{summary}: the diagnostic points at {code:?}, not at the attribute");
     }
-    assert!(fake_datadog_admin(&sb).admin_get("requests")?["requests"].as_array().is_some_and(Vec::is_empty), "validate must not call Datadog");
+    assert!(sb.datadog().admin_get("requests")?["requests"].as_array().is_some_and(Vec::is_empty), "validate must not call Datadog");
     Ok(())
 }
 
@@ -326,7 +313,7 @@ resource "datadog_aws_account_link" "a" {{
     assert_eq!(planned_changes(&plan).len(), 2);
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(datadog_accounts(&sb)?.len(), 1);
+    assert_eq!(sb.datadog().accounts()?.len(), 1);
     Ok(())
 }
 
@@ -336,7 +323,7 @@ resource "datadog_aws_account_link" "a" {{
 #[test]
 fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> anyhow::Result<()> {
     let sb = Sandbox::datadog_only()?;
-    let dd = fake_datadog_admin(&sb);
+    let dd = sb.datadog();
     let hand_made = json!({"data": {"type": "account", "attributes": {
         "aws_account_id": ACCOUNT_A,
         "aws_partition": "aws",
@@ -348,7 +335,7 @@ fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> a
         "resources_config": {"cloud_security_posture_management_collection": true, "extended_collection": true}
     }}});
     dd.api("POST", "/api/v2/integration/aws/accounts", Some(&hand_made))?.ensure_success()?;
-    let before = datadog_accounts(&sb)?;
+    let before = sb.datadog().accounts()?;
     dd.admin_delete("requests")?;
 
     let tf = Terraform::pinned(&sb)?;
@@ -372,7 +359,7 @@ fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> a
     let state = tf.test_dir().read_file("terraform.tfstate")?;
     assert!(!state.contains(sb.api_key()) && !state.contains(sb.app_key()), "a key is in the state");
     let strip = |accounts: Vec<Value>| -> Vec<Value> { accounts.into_iter().map(|mut a| { a["attributes"]["modified_at"] = Value::Null; a }).collect() };
-    assert_eq!(strip(datadog_accounts(&sb)?), strip(before), "hand-made settings changed");
+    assert_eq!(strip(sb.datadog().accounts()?), strip(before), "hand-made settings changed");
 
     // Writing one setting manages that setting only.
     tf.write_main_tf(&format!(
@@ -380,7 +367,7 @@ fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> a
     ))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let after = datadog_accounts(&sb)?.into_iter().next().unwrap_or_default();
+    let after = sb.datadog().accounts()?.into_iter().next().unwrap_or_default();
     let attrs = &after["attributes"];
     assert_eq!(attrs["metrics_config"]["automute_enabled"], true);
     assert_eq!(attrs["metrics_config"]["collect_cloudwatch_alarms"], true, "an unwritten setting was overwritten: {attrs}");
@@ -397,7 +384,7 @@ fn e2e_importing_a_hand_made_account_into_a_minimal_block_changes_nothing() -> a
 #[test]
 fn e2e_a_refresh_of_many_links_lists_the_accounts_once() -> anyhow::Result<()> {
     let sb = Sandbox::datadog_only()?;
-    let dd = fake_datadog_admin(&sb);
+    let dd = sb.datadog();
     let ids: Vec<String> = (0..40).map(|i| format!("{:012}", 300_000_000_000u64 + i)).collect();
     let quoted: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
     let tf = Terraform::pinned(&sb)?;
@@ -413,7 +400,7 @@ fn e2e_a_refresh_of_many_links_lists_the_accounts_once() -> anyhow::Result<()> {
     assert!(requests.iter().any(|r| r["method"] == "GET" && r["path"] == "/api/v2/integration/aws/accounts"), "{requests:?}");
 
     // A config deleted in Datadog is still noticed (confirmed, then planned again).
-    let gone = config_id(&sb, &ids[0])?;
+    let gone = sb.datadog().config_id(&ids[0])?;
     dd.api("DELETE", &format!("/api/v2/integration/aws/accounts/{gone}"), None)?.ensure_success()?;
     let plan = tf.plan_json()?;
     assert_eq!(planned_changes(&plan), vec![(format!("datadog_aws_account_link.many[\"{}\"]", ids[0]), vec!["create".to_owned()])]);

@@ -25,7 +25,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, bail, ensure, Context as _};
 use serde_json::Value;
-use testkit::{fake_datadog_admin, planned_changes, repo_root, FakeDatadog, Mirror, Output, Sandbox, Terraform, TestDir};
+use testkit::{planned_changes, repo_root, string_set, Mirror, Output, Sandbox, Terraform, TestDir};
 
 /// Every example directory (with `.tf` files) under `examples/`.
 const EXAMPLES: &[&str] = &[
@@ -59,14 +59,6 @@ const SET: &str = "DatadogIntegration";
 
 // ------------------------------------------------------------------ helpers
 
-fn start() -> anyhow::Result<Sandbox> {
-    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
-}
-
-fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
-    Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
-}
-
 fn var(sb: &Sandbox, key: &str) -> anyhow::Result<String> {
     sb.var(key).map(str::to_owned).ok_or_else(|| anyhow!("the sandbox does not export {key}"))
 }
@@ -77,56 +69,12 @@ fn hcl_list<S: AsRef<str>>(items: &[S]) -> String {
     format!("[{}]", quoted.join(","))
 }
 
-/// Active member accounts of the seeded organization.
-fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
-    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-fn emulator_get(sb: &Sandbox, path: &str) -> anyhow::Result<Value> {
-    FakeDatadog::new(&var(sb, "AWS_ENDPOINT_URL")?, "", "")?
-        .request("GET", &format!("/_emulator/{path}"), &[], None)?
-        .ensure_success()?
-        .json()
-}
-
-/// Active member accounts whose OU path is one of `paths`.
-fn accounts_in(sb: &Sandbox, paths: &[&str]) -> anyhow::Result<BTreeSet<String>> {
-    let org = emulator_get(sb, "organization")?;
-    Ok(org["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|a| a["status"] == "ACTIVE" && a["management"] != true)
-        .filter(|a| a["ou_path"].as_str().is_some_and(|p| paths.contains(&p)))
-        .filter_map(|a| a["id"].as_str().map(str::to_owned))
-        .collect())
-}
-
-/// Calls of one action in the emulator's call log.
-fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_get(sb, &format!("calls?action={action}"))?["calls"].as_array().cloned().unwrap_or_default())
-}
-
-fn stack_sets(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_get(sb, "stacksets")?["stack_sets"].as_array().cloned().unwrap_or_default())
-}
-
-/// The AWS accounts in the Datadog fake, through the API (Datadog's format).
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
 fn datadog_account<'a>(accounts: &'a [Value], id: &str) -> anyhow::Result<&'a Value> {
     accounts
         .iter()
         .find(|a| a["attributes"]["aws_account_id"] == id)
         .map(|a| &a["attributes"])
         .ok_or_else(|| anyhow!("AWS account {id} is not in Datadog"))
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
 }
 
 fn set_of(items: &[&str]) -> BTreeSet<String> {
@@ -295,9 +243,9 @@ fn output_keys(outputs: &Value, name: &str) -> BTreeSet<String> {
 fn assert_nothing_left(sb: &Sandbox, ex: &Example<'_>) -> anyhow::Result<()> {
     let left = ex.state_list()?;
     ensure!(left.is_empty(), "resources left in state: {left:?}");
-    let sets = stack_sets(sb)?;
+    let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.is_empty(), "StackSets left in the emulator: {sets:?}");
-    let dd = datadog_accounts(sb)?;
+    let dd = sb.datadog().accounts()?;
     ensure!(dd.is_empty(), "accounts left in Datadog: {dd:?}");
     Ok(())
 }
@@ -397,15 +345,15 @@ fn e2e_examples_init_and_validate_offline_from_a_filesystem_mirror() -> anyhow::
 /// outputs for every account, a clean destroy.
 #[test]
 fn e2e_example_quickstart_applies_plans_empty_and_destroys() -> anyhow::Result<()> {
-    let sb = start()?;
-    quickstart_lifecycle(&sb, terraform(&sb)?)
+    let sb = Sandbox::start_fast()?;
+    quickstart_lifecycle(&sb, Terraform::pinned(&sb)?.polling_fast())
 }
 
 /// The same with the oldest supported Terraform (1.6.6).
 #[test]
 fn e2e_example_quickstart_with_the_oldest_supported_terraform() -> anyhow::Result<()> {
-    let sb = start()?;
-    quickstart_lifecycle(&sb, Terraform::oldest(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
+    let sb = Sandbox::start_fast()?;
+    quickstart_lifecycle(&sb, Terraform::oldest(&sb)?.polling_fast())
 }
 
 /// The quickstart tests' body: init from the mirror, plan, apply, an empty
@@ -417,7 +365,7 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     let ex = Example::new(&tf, root.join("quickstart"), &[("root_id", var(sb, "SANDBOX_ROOT_ID")?)]);
     let init = ex.init()?;
     ensure!(init.stdout.contains("Installed orgsync/datadog"), "{}", init.describe());
-    let members = member_accounts(sb);
+    let members = sb.member_accounts();
 
     let plan = ex.plan_json()?;
     let creates: Vec<String> = planned_changes(&plan).into_iter().filter(|(_, a)| a == &vec!["create".to_owned()]).map(|(addr, _)| addr).collect();
@@ -426,13 +374,13 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
     let outputs = ex.outputs()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
     ensure!(output_keys(&outputs, "link_ids") == members, "link_ids: {}", outputs["link_ids"]);
     let statuses = outputs["instance_status"]["value"].as_object().cloned().unwrap_or_default();
     ensure!(statuses.len() == members.len() && statuses.values().all(|s| s == "CURRENT"), "instance_status: {statuses:?}");
     ensure!(outputs["stack_set_id"]["value"].as_str().is_some_and(|s| s.starts_with(SET)));
-    ensure!(datadog_accounts(sb)?.len() == members.len(), "one Datadog account per member account");
-    let sets = stack_sets(sb)?;
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "one Datadog account per member account");
+    let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.len() == 1 && sets[0]["auto_deployment"]["Enabled"] == true && sets[0]["managed_execution"] == false, "{sets:?}");
 
     ex.destroy()?;
@@ -443,25 +391,25 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
 /// with CSPM on and metrics off, and the links keep it so.
 #[test]
 fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let root = copy_examples(tf.dir(), true)?;
     let ous = [var(&sb, "SANDBOX_OU_PRODUCTION")?, var(&sb, "SANDBOX_OU_DEVELOPMENT_SANDBOX")?];
     let ex = Example::new(&tf, root.join("ou-subset"), &[("organizational_unit_ids", hcl_list(&ous))]);
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
-    let expected = accounts_in(&sb, &["Production", "Development/Sandbox"])?;
-    ensure!(expected.len() == 4 && expected.len() < member_accounts(&sb).len());
+    let expected = sb.emulator()?.active_accounts_in(&["Production", "Development/Sandbox"])?;
+    ensure!(expected.len() == 4 && expected.len() < sb.member_accounts().len());
     let outputs = ex.outputs()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
-    let dd = datadog_accounts(&sb)?;
+    ensure!(string_set(&outputs["account_ids"]["value"]) == expected, "account_ids: {}", outputs["account_ids"]);
+    let dd = sb.datadog().accounts()?;
     ensure!(dd.len() == expected.len(), "Datadog has accounts outside the two OUs: {dd:?}");
     for id in &expected {
         let a = datadog_account(&dd, id)?;
         ensure!(a["metrics_config"]["enabled"] == false, "{id}: metrics must be off: {a}");
         ensure!(a["resources_config"]["cloud_security_posture_management_collection"] == true, "{id}: CSPM must be on: {a}");
-        ensure!(strings(&a["account_tags"]).contains("datadog-use:cspm"), "{id}: {a}");
+        ensure!(string_set(&a["account_tags"]).contains("datadog-use:cspm"), "{id}: {a}");
     }
     ex.destroy()?;
     assert_nothing_left(&sb, &ex)
@@ -470,20 +418,20 @@ fn e2e_example_ou_subset_covers_two_ous_with_cspm_and_no_metrics() -> anyhow::Re
 /// Every link gets the account's forwarder Lambda and the log sources.
 #[test]
 fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let root = copy_examples(tf.dir(), true)?;
     let ex = Example::new(&tf, root.join("logs"), &[("organizational_unit_ids", hcl_list(&[var(&sb, "SANDBOX_ROOT_ID")?]))]);
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
-    let dd = datadog_accounts(&sb)?;
-    let members = member_accounts(&sb);
+    let dd = sb.datadog().accounts()?;
+    let members = sb.member_accounts();
     ensure!(dd.len() == members.len());
     for id in &members {
         let fwd = &datadog_account(&dd, id)?["logs_config"]["lambda_forwarder"];
         let arn = format!("arn:aws:lambda:us-east-1:{id}:function:DatadogForwarder");
-        ensure!(strings(&fwd["lambdas"]) == set_of(&[arn.as_str()]), "{id}: {fwd}");
-        ensure!(strings(&fwd["sources"]) == set_of(&["cloudfront", "elb", "elbv2", "lambda", "s3"]), "{id}: {fwd}");
+        ensure!(string_set(&fwd["lambdas"]) == set_of(&[arn.as_str()]), "{id}: {fwd}");
+        ensure!(string_set(&fwd["sources"]) == set_of(&["cloudfront", "elb", "elbv2", "lambda", "s3"]), "{id}: {fwd}");
     }
     ex.destroy()?;
     assert_nothing_left(&sb, &ex)
@@ -494,8 +442,8 @@ fn e2e_example_logs_configures_the_forwarder_on_every_link() -> anyhow::Result<(
 #[test]
 fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow::Result<()> {
     eprintln!("{OFFICIAL_PROVIDER_UNAVAILABLE}");
-    let sb = start()?;
-    module_composition_lifecycle(&sb, &terraform(&sb)?)
+    let sb = Sandbox::start_fast()?;
+    module_composition_lifecycle(&sb, &Terraform::pinned(&sb)?.polling_fast())
 }
 
 /// The same module example under the pinned OpenTofu (scripts/tofu). Its `init`
@@ -503,9 +451,9 @@ fn e2e_example_module_composition_applies_the_module_with_overrides() -> anyhow:
 /// registry, so the provider comes from the filesystem mirror.
 #[test]
 fn e2e_example_module_composition_with_opentofu() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let mirror = Mirror::install()?;
-    let tofu = mirror.installs(Terraform::tofu(&sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"));
+    let tofu = mirror.installs(Terraform::tofu(&sb)?.polling_fast());
     module_composition_lifecycle(&sb, &tofu)
 }
 
@@ -513,8 +461,9 @@ fn e2e_example_module_composition_with_opentofu() -> anyhow::Result<()> {
 /// settings and the outputs, then destroys it.
 fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<()> {
     let root = copy_examples(tf.dir(), true)?;
-    let production = accounts_in(sb, &["Production"])?;
-    let covered = accounts_in(sb, &["Production", "Development", "Development/Sandbox"])?;
+    let aws = sb.emulator()?;
+    let production = aws.active_accounts_in(&["Production"])?;
+    let covered = aws.active_accounts_in(&["Production", "Development", "Development/Sandbox"])?;
     let payments = production.iter().next().cloned().ok_or_else(|| anyhow!("no Production account"))?;
     let standalone = "111111111111";
     let ex = Example::new(
@@ -532,14 +481,14 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
     let outputs = ex.outputs()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == covered, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == covered, "account_ids: {}", outputs["account_ids"]);
     let mut linked = covered.clone();
     linked.insert(standalone.to_owned());
     ensure!(output_keys(&outputs, "link_ids") == linked, "link_ids: {}", outputs["link_ids"]);
     let state = ex.state_list()?;
     ensure!(state.iter().any(|a| a == "module.datadog_org.datadog_aws_org_stackset.this"), "{state:?}");
 
-    let dd = datadog_accounts(sb)?;
+    let dd = sb.datadog().accounts()?;
     ensure!(dd.len() == linked.len(), "{dd:?}");
     for id in &covered {
         let a = datadog_account(&dd, id)?;
@@ -548,11 +497,11 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
         } else {
             (set_of(&["managed-by:terraform"]), false)
         };
-        ensure!(strings(&a["account_tags"]) == tags, "{id}: {a}");
+        ensure!(string_set(&a["account_tags"]) == tags, "{id}: {a}");
         ensure!(a["metrics_config"]["collect_custom_metrics"] == custom, "{id}: {a}");
     }
     let a = datadog_account(&dd, standalone)?;
-    ensure!(strings(&a["account_tags"]) == set_of(&["managed-by:terraform", "standalone"]), "{a}");
+    ensure!(string_set(&a["account_tags"]) == set_of(&["managed-by:terraform", "standalone"]), "{a}");
 
     ex.destroy()?;
     assert_nothing_left(sb, &ex)
@@ -563,14 +512,14 @@ fn module_composition_lifecycle(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<
 /// nothing created, then an empty plan.
 #[test]
 fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> anyhow::Result<()> {
-    let sb = start()?;
-    let owner_tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let owner_tf = Terraform::pinned(&sb)?.polling_fast();
     let owner_root = copy_examples(owner_tf.dir(), true)?;
     let owner = Example::new(&owner_tf, owner_root.join("quickstart"), &[("root_id", var(&sb, "SANDBOX_ROOT_ID")?)]);
     owner.apply()?;
 
-    let members: Vec<String> = member_accounts(&sb).into_iter().collect();
-    let tf = terraform(&sb)?.in_dir(TestDir::new("e2e_example_import-adopter")?);
+    let members: Vec<String> = sb.member_accounts().into_iter().collect();
+    let tf = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_example_import-adopter")?);
     let root = copy_examples(tf.dir(), true)?;
     let ex = Example::new(&tf, root.join("import"), &[("account_ids", hcl_list(&members))]);
     let out = ex.ok(&["plan", "-input=false", "-no-color", "-generate-config-out=generated.tf"], true)?;
@@ -583,10 +532,10 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
     ensure!(ex.plan_is_empty()?, "the plan after import is not empty");
     let state = ex.state_list()?;
     ensure!(state.len() == 1 + members.len(), "{state:?}");
-    ensure!(calls(&sb, "CreateStackSet")?.len() == 1, "the StackSet must not be created again");
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
+    ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "no duplicate Datadog account");
     let outputs = ex.outputs()?;
-    ensure!(output_keys(&outputs, "link_ids") == member_accounts(&sb));
+    ensure!(output_keys(&outputs, "link_ids") == sb.member_accounts());
     Ok(())
 }
 
@@ -595,10 +544,10 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
 /// check delegated-admin registration or the role's trust policy.)
 #[test]
 fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let root = copy_examples(tf.dir(), true)?;
-    let admin_account = member_accounts(&sb).into_iter().next().ok_or_else(|| anyhow!("no member account"))?;
+    let admin_account = sb.member_accounts().into_iter().next().ok_or_else(|| anyhow!("no member account"))?;
     let ex = Example::new(
         &tf,
         root.join("delegated-admin"),
@@ -610,18 +559,18 @@ fn e2e_example_delegated_admin_assumes_the_role_and_calls_as_delegated_admin() -
     ex.apply()?;
     ensure!(ex.plan_is_empty()?, "the second plan is not empty");
 
-    let assumed = calls(&sb, "AssumeRole")?;
+    let assumed = sb.emulator()?.calls("AssumeRole")?;
     ensure!(!assumed.is_empty() && assumed.iter().all(|c| c["service"] == "sts" && c["status"] == 200), "AssumeRole: {assumed:?}");
-    let sets = stack_sets(&sb)?;
+    let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.len() == 1 && sets[0]["call_as"] == "DELEGATED_ADMIN", "{sets:?}");
-    let log = emulator_get(&sb, "calls")?;
-    let stack_set_calls: Vec<&Value> = log["calls"].as_array().into_iter().flatten().filter(|c| c["service"] == "cloudformation" && !c["call_as"].is_null()).collect();
+    let log = sb.emulator()?.call_log()?;
+    let stack_set_calls: Vec<&Value> = log.iter().filter(|c| c["service"] == "cloudformation" && !c["call_as"].is_null()).collect();
     ensure!(!stack_set_calls.is_empty());
     let wrong: Vec<&&Value> = stack_set_calls.iter().filter(|c| c["call_as"] != "DELEGATED_ADMIN").collect();
     ensure!(wrong.is_empty(), "StackSet calls without CallAs=DELEGATED_ADMIN: {wrong:?}");
-    ensure!(datadog_accounts(&sb)?.len() == member_accounts(&sb).len());
+    ensure!(sb.datadog().accounts()?.len() == sb.member_accounts().len());
 
     ex.destroy()?;
-    ensure!(calls(&sb, "DeleteStackSet")?.iter().any(|c| c["call_as"] == "DELEGATED_ADMIN"));
+    ensure!(sb.emulator()?.calls("DeleteStackSet")?.iter().any(|c| c["call_as"] == "DELEGATED_ADMIN"));
     assert_nothing_left(&sb, &ex)
 }

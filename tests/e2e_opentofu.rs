@@ -19,7 +19,7 @@ use std::path::Path;
 use anyhow::{anyhow, ensure, Context as _};
 use serde_json::{json, Value};
 use testkit::{
-    fake_datadog_admin, planned_changes, FakeDatadog, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
+    changes_of, planned_changes, state_resource, string_set, Mirror, Sandbox, Terraform, TestDir, OPENTOFU_PROVIDER_ADDRESS, PROVIDER_ADDRESS,
     REQUIRED_PROVIDERS,
 };
 
@@ -31,12 +31,8 @@ const ACCOUNT_B: &str = "222222222222";
 
 // ------------------------------------------------------------------ helpers
 
-fn start() -> anyhow::Result<Sandbox> {
-    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
-}
-
 fn tofu(sb: &Sandbox) -> anyhow::Result<Terraform> {
-    let tf = Terraform::tofu(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200");
+    let tf = Terraform::tofu(sb)?.polling_fast();
     ensure!(tf.is_tofu() && tf.version() == OPENTOFU_VERSION, "scripts/tofu runs {}, not OpenTofu {OPENTOFU_VERSION}", tf.describe());
     Ok(tf)
 }
@@ -95,62 +91,6 @@ fn with_key_variables(tf: Terraform, sb: &Sandbox) -> Terraform {
     tf.with_env("TF_VAR_template_api_key", sb.api_key()).with_env("TF_VAR_template_app_key", sb.app_key())
 }
 
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
-fn config_id(sb: &Sandbox, account: &str) -> anyhow::Result<String> {
-    let accounts = datadog_accounts(sb)?;
-    let found: Vec<&Value> = accounts.iter().filter(|a| a["attributes"]["aws_account_id"] == account).collect();
-    ensure!(found.len() == 1, "expected one Datadog config for {account}, found {}", found.len());
-    Ok(found[0]["id"].as_str().unwrap_or_default().to_owned())
-}
-
-fn emulator_call(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")?
-        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
-        .ensure_success()?
-        .json_or_null()
-}
-
-fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_call(sb, "GET", &format!("calls?action={action}"), None)?["calls"].as_array().cloned().unwrap_or_default())
-}
-
-fn stack_sets(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    Ok(emulator_call(sb, "GET", "stacksets", None)?["stack_sets"].as_array().cloned().unwrap_or_default())
-}
-
-fn member_accounts(sb: &Sandbox) -> BTreeSet<String> {
-    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-/// Active member accounts as the emulator has them now (accounts added since start included).
-fn member_accounts_now(sb: &Sandbox) -> anyhow::Result<BTreeSet<String>> {
-    let org = emulator_call(sb, "GET", "organization", None)?;
-    Ok(org["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|a| a["status"] == "ACTIVE" && a["management"] != true)
-        .filter_map(|a| a["id"].as_str().map(str::to_owned))
-        .collect())
-}
-
-fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
-    state.pointer("/values/root_module/resources")?.as_array()?.iter().find(|r| r["address"] == address)
-}
-
-fn changes_of(plan: &Value, prefix: &str) -> Vec<(String, Vec<String>)> {
-    planned_changes(plan).into_iter().filter(|(a, _)| a.starts_with(prefix)).collect()
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
-}
-
 /// Copies the `.tf` files of `examples/<name>` into `dest` (no state, lock file or `.terraform`).
 fn copy_example(name: &str, dest: &Path) -> anyhow::Result<()> {
     let src = testkit::repo_root().join("examples").join(name);
@@ -196,7 +136,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     let out = tf.apply()?;
     ensure!(out.stdout.contains("2 added"), "{}", out.stdout);
     ensure!(tf.plan_is_empty()?, "second plan after apply is not empty ({})", tf.describe());
-    ensure!(datadog_accounts(&sb)?.len() == 2);
+    ensure!(sb.datadog().accounts()?.len() == 2);
     let state = tf.state_json()?;
     let a = state_resource(&state, "datadog_aws_account_link.a").ok_or_else(|| anyhow!("a not in state: {state}"))?;
     ensure!(a["values"]["external_id"].as_str().is_some_and(|e| e.len() == 32), "{}", a["values"]);
@@ -206,21 +146,21 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     ensure!(providers == BTreeSet::from([format!("provider[\"{OPENTOFU_PROVIDER_ADDRESS}\"]")]), "{providers:?}");
 
     // Drift made in Datadog: an in-place update puts the written settings back.
-    let id_a = config_id(&sb, ACCOUNT_A)?;
+    let id_a = sb.datadog().config_id(ACCOUNT_A)?;
     testkit::fixtures::drift_in_datadog(&sb, &id_a, ACCOUNT_A)?;
     let plan = tf.plan_json()?;
     ensure!(planned_changes(&plan) == vec![("datadog_aws_account_link.a".to_owned(), vec!["update".to_owned()])], "{:?}", planned_changes(&plan));
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after repairing drift is not empty");
-    let account = fake_datadog_admin(&sb).api("GET", &format!("/api/v2/integration/aws/accounts/{id_a}"), None)?.json()?;
+    let account = sb.datadog().api("GET", &format!("/api/v2/integration/aws/accounts/{id_a}"), None)?.json()?;
     let attrs = &account["data"]["attributes"];
-    ensure!(strings(&attrs["account_tags"]) == BTreeSet::from(["env:prod".to_owned(), "managed-by:opentofu".to_owned(), "team:payments".to_owned()]), "{attrs}");
+    ensure!(string_set(&attrs["account_tags"]) == BTreeSet::from(["env:prod".to_owned(), "managed-by:opentofu".to_owned(), "team:payments".to_owned()]), "{attrs}");
     ensure!(attrs["aws_regions"]["include_only"].as_array().map(Vec::len) == Some(2), "{attrs}");
     ensure!(attrs["metrics_config"]["namespace_filters"]["include_only"].as_array().map(Vec::len) == Some(3), "{attrs}");
     ensure!(attrs["metrics_config"]["enabled"] == false, "a setting the link does not write was overwritten: {attrs}");
 
     // CLI import by AWS account id and by UUID into a matching configuration.
-    let id_b = config_id(&sb, ACCOUNT_B)?;
+    let id_b = sb.datadog().config_id(ACCOUNT_B)?;
     let cli = tofu(&sb)?.in_dir(TestDir::new("e2e_opentofu_import_cli")?);
     cli.write_main_tf(&two_links())?;
     cli.import("datadog_aws_account_link.a", ACCOUNT_A)?;
@@ -241,10 +181,10 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
     ensure!(out.stdout.contains("2 to import, 0 to add, 0 to change, 0 to destroy"), "{}", out.stdout);
     gen.apply()?;
     ensure!(gen.plan_is_empty()?, "plan after importing with generated configuration is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == 2, "import must not duplicate accounts");
+    ensure!(sb.datadog().accounts()?.len() == 2, "import must not duplicate accounts");
 
     tf.destroy()?;
-    ensure!(datadog_accounts(&sb)?.is_empty(), "destroy left accounts in Datadog");
+    ensure!(sb.datadog().accounts()?.is_empty(), "destroy left accounts in Datadog");
     Ok(())
 }
 
@@ -255,7 +195,7 @@ fn e2e_opentofu_account_link_lifecycle_create_drift_import_destroy() -> anyhow::
 /// destroy that leaves nothing.
 #[test]
 fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let mirror = Mirror::install()?;
     let tf = mirror.installs(tofu(&sb)?);
     copy_example("quickstart", tf.dir())?;
@@ -265,7 +205,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(init.stdout.contains(&format!("Installed orgsync/datadog v{version}")), "{}", init.describe());
     let lock = tf.test_dir().read_file(".terraform.lock.hcl")?;
     ensure!(lock.contains(&format!("\"{OPENTOFU_PROVIDER_ADDRESS}\"")), "{lock}");
-    let members = member_accounts(&sb);
+    let members = sb.member_accounts();
 
     let plan = tf.plan_json()?;
     let creates = planned_changes(&plan).into_iter().filter(|(_, a)| a == &vec!["create".to_owned()]).count();
@@ -273,13 +213,13 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the second plan is not empty");
     let outputs = tf.run_ok(&["output", "-json", "-no-color"])?.json()?;
-    ensure!(strings(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
+    ensure!(string_set(&outputs["account_ids"]["value"]) == members, "account_ids: {}", outputs["account_ids"]);
     let links: BTreeSet<String> = outputs["link_ids"]["value"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
     ensure!(links == members, "link_ids: {}", outputs["link_ids"]);
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "one Datadog account per member account");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "one Datadog account per member account");
 
     // An account joins a targeted OU: its own new link, no other link changes.
-    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "newcomer", "ou_path": "Production"})))?;
+    let added = sb.emulator()?.add_accounts(&json!({"name": "newcomer", "ou_path": "Production"}))?;
     let new_id = added["id"].as_str().unwrap_or_default().to_owned();
     ensure!(new_id.len() == 12, "{added}");
     let plan = tf.plan_json()?;
@@ -289,8 +229,8 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after the account joined is not empty");
-    let members = member_accounts_now(&sb)?;
-    ensure!(members.contains(&new_id) && datadog_accounts(&sb)?.len() == members.len());
+    let members = sb.emulator()?.active_accounts()?;
+    ensure!(members.contains(&new_id) && sb.datadog().accounts()?.len() == members.len());
 
     // examples/import adopts it all elsewhere: OpenTofu generates the StackSet's
     // configuration (from the imported state; it has no GenerateResourceConfig), the
@@ -307,14 +247,14 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
     ensure!(generated.contains("resource \"datadog_aws_org_stackset\" \"org\""), "generated.tf:\n{generated}");
     adopter.apply()?;
     ensure!(adopter.plan_is_empty()?, "the plan after importing with OpenTofu's generated configuration is not empty:\n{generated}");
-    ensure!(calls(&sb, "CreateStackSet")?.len() == 1, "the StackSet must not be created again");
-    ensure!(datadog_accounts(&sb)?.len() == members.len(), "no duplicate Datadog account");
+    ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1, "the StackSet must not be created again");
+    ensure!(sb.datadog().accounts()?.len() == members.len(), "no duplicate Datadog account");
 
     tf.destroy()?;
     let left = tf.run_ok(&["state", "list"])?.stdout;
     ensure!(left.trim().is_empty(), "resources left in state: {left}");
-    ensure!(stack_sets(&sb)?.is_empty(), "a StackSet is left: {:?}", stack_sets(&sb)?);
-    ensure!(datadog_accounts(&sb)?.is_empty(), "accounts left in Datadog");
+    ensure!(sb.emulator()?.stack_sets()?.is_empty(), "a StackSet is left: {:?}", sb.emulator()?.stack_sets()?);
+    ensure!(sb.datadog().accounts()?.is_empty(), "accounts left in Datadog");
     Ok(())
 }
 
@@ -324,7 +264,7 @@ fn e2e_opentofu_quickstart_one_apply_account_joins_destroy() -> anyhow::Result<(
 /// link re-sends), after which the plan is empty again.
 #[test]
 fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revision() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = with_key_variables(tofu(&sb)?, &sb);
     let ous = ["SANDBOX_OU_DEVELOPMENT"];
     tf.write_main_tf(&stack_set_config(&sb, &ous, KEY_VARIABLES, &write_only_keys("1")))?;
@@ -336,7 +276,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     }
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the second plan is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == 3, "the stacks did not register the accounts with the write-only keys");
+    ensure!(sb.datadog().accounts()?.len() == 3, "the stacks did not register the accounts with the write-only keys");
 
     let state = tf.state_json()?;
     let values = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
@@ -350,7 +290,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     }
 
     // Rotation: a new keys_revision re-sends the keys.
-    let updates = calls(&sb, "UpdateStackSet")?.len();
+    let updates = sb.emulator()?.calls("UpdateStackSet")?.len();
     tf.write_main_tf(&stack_set_config(&sb, &ous, KEY_VARIABLES, &write_only_keys("2")))?;
     let plan = tf.plan_json()?;
     let set_change = planned_changes(&plan).into_iter().find(|(a, _)| a == "datadog_aws_org_stackset.org").map(|(_, a)| a);
@@ -359,8 +299,8 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
     ensure!(!plan.to_string().contains(sb.api_key()) && !plan.to_string().contains(sb.app_key()), "a write-only key reached the plan");
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after a key rotation is not empty");
-    ensure!(calls(&sb, "UpdateStackSet")?.len() > updates, "keys_revision must update the StackSet");
-    ensure!(datadog_accounts(&sb)?.len() == 3);
+    ensure!(sb.emulator()?.calls("UpdateStackSet")?.len() > updates, "keys_revision must update the StackSet");
+    ensure!(sb.datadog().accounts()?.len() == 3);
     Ok(())
 }
 
@@ -369,7 +309,7 @@ fn e2e_opentofu_write_only_keys_are_used_never_stored_and_resent_on_keys_revisio
 /// to destroy.
 #[test]
 fn e2e_opentofu_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let tf = with_key_variables(tofu(&sb)?, &sb).with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&stack_set_config(&sb, &["SANDBOX_OU_DEVELOPMENT"], KEY_VARIABLES, &write_only_keys("1")))?;
     let mut artefacts = tf.apply_and_collect_outputs()?;
@@ -381,7 +321,7 @@ fn e2e_opentofu_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
     for (name, secret) in [("DD_API_KEY", sb.api_key()), ("DD_APP_KEY", sb.app_key()), ("AWS_SECRET_ACCESS_KEY", aws_secret)] {
         ensure!(!artefacts.contains(secret), "{name} leaked into OpenTofu's output, plan, state or TRACE log");
     }
-    ensure!(datadog_accounts(&sb)?.is_empty(), "destroy left accounts in Datadog");
+    ensure!(sb.datadog().accounts()?.is_empty(), "destroy left accounts in Datadog");
     Ok(())
 }
 
@@ -400,7 +340,7 @@ fn e2e_opentofu_provider_configuration_unknown_at_plan() -> anyhow::Result<()> {
     ensure!(planned_changes(&plan).len() == 2, "{:?}", planned_changes(&plan));
     tf.apply()?;
     ensure!(tf.plan_is_empty()?, "the plan after apply is not empty");
-    ensure!(datadog_accounts(&sb)?.len() == 1);
+    ensure!(sb.datadog().accounts()?.len() == 1);
     Ok(())
 }
 

@@ -7,17 +7,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, planned_changes, FakeDatadog, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{changes_of, planned_changes, stack_set_account_ids, state_resource, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
-
-fn start() -> anyhow::Result<Sandbox> {
-    Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
-}
-
-fn terraform(sb: &Sandbox) -> anyhow::Result<Terraform> {
-    Ok(Terraform::pinned(sb)?.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200"))
-}
 
 fn config(sb: &Sandbox, targets: &[&str], extra: &str) -> String {
     config_links(sb, targets, extra, "  account_tags       = [\"team:platform\"]\n  metrics = {\n    collect_custom_metrics = true\n  }\n")
@@ -43,54 +35,11 @@ fn assert_no_secret_in_state(sb: &Sandbox, tf: &Terraform) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Resource changes of one address prefix, e.g. the links.
-fn changes_of(plan: &Value, prefix: &str) -> Vec<(String, Vec<String>)> {
-    planned_changes(plan).into_iter().filter(|(a, _)| a.starts_with(prefix)).collect()
-}
-
 /// Attributes a planned change leaves unknown ("known after apply").
 fn unknown_after(plan: &Value, address: &str) -> BTreeSet<String> {
     let changes = plan["resource_changes"].as_array().cloned().unwrap_or_default();
     let change = changes.iter().find(|c| c["address"] == address).cloned().unwrap_or_default();
     change["change"]["after_unknown"].as_object().map(|o| o.iter().filter(|(_, v)| **v == json!(true)).map(|(k, _)| k.clone()).collect()).unwrap_or_default()
-}
-
-fn emulator(sb: &Sandbox) -> anyhow::Result<FakeDatadog> {
-    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")
-}
-
-fn emulator_call(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    emulator(sb)?
-        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
-        .ensure_success()?
-        .json_or_null()
-}
-
-fn active_accounts(sb: &Sandbox) -> BTreeSet<String> {
-    sb.var("SANDBOX_ACCOUNT_IDS").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
-}
-
-fn state_resource<'a>(state: &'a Value, address: &str) -> Option<&'a Value> {
-    state.pointer("/values/root_module/resources")?.as_array()?.iter().find(|r| r["address"] == address)
-}
-
-fn account_ids(state: &Value) -> BTreeSet<String> {
-    state_resource(state, "datadog_aws_org_stackset.org")
-        .and_then(|r| r["values"]["account_ids"].as_array())
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<Value>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().cloned().unwrap_or_default())
-}
-
-/// Calls of one action in the emulator's log.
-fn calls(sb: &Sandbox, action: &str) -> anyhow::Result<Vec<Value>> {
-    let log = emulator_call(sb, "GET", &format!("calls?action={action}"), None)?;
-    Ok(log["calls"].as_array().cloned().unwrap_or_default())
 }
 
 fn only_updates(plan: &Value) -> bool {
@@ -103,31 +52,31 @@ fn only_updates(plan: &Value) -> bool {
 /// then an empty plan, then destroy in the guide's order leaving nothing behind.
 #[test]
 fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let plan = tf.plan_json()?;
     let creates = planned_changes(&plan).iter().filter(|(_, a)| a == &vec!["create".to_owned()]).count();
-    assert_eq!(creates, 1 + active_accounts(&sb).len(), "the first plan must already know every account");
+    assert_eq!(creates, 1 + sb.member_accounts().len(), "the first plan must already know every account");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "second plan is not empty");
 
     let state = tf.state_json()?;
-    assert_eq!(account_ids(&state), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&state), sb.member_accounts());
     let management = sb.var("SANDBOX_MANAGEMENT_ACCOUNT_ID").unwrap_or_default();
-    assert!(!account_ids(&state).contains(management), "the management account never gets an instance");
-    let dd = datadog_accounts(&sb)?;
-    assert_eq!(dd.len(), active_accounts(&sb).len(), "one Datadog account per member account, no duplicates");
+    assert!(!stack_set_account_ids(&state).contains(management), "the management account never gets an instance");
+    let dd = sb.datadog().accounts()?;
+    assert_eq!(dd.len(), sb.member_accounts().len(), "one Datadog account per member account, no duplicates");
     for a in &dd {
         assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]), "the link's settings win");
     }
 
     tf.destroy()?;
-    let sets = emulator_call(&sb, "GET", "stacksets", None)?;
+    let sets = sb.emulator()?.get("stacksets")?;
     assert!(sets.to_string().matches(SET).count() == 0 || sets["stack_sets"].as_array().is_some_and(|s| s.is_empty()), "a StackSet is left: {sets}");
-    assert!(datadog_accounts(&sb)?.is_empty(), "Datadog accounts are left after destroy");
-    let deletes = calls(&sb, "DeleteStackInstances")?;
-    let set_deletes = calls(&sb, "DeleteStackSet")?;
+    assert!(sb.datadog().accounts()?.is_empty(), "Datadog accounts are left after destroy");
+    let deletes = sb.emulator()?.calls("DeleteStackInstances")?;
+    let set_deletes = sb.emulator()?.calls("DeleteStackSet")?;
     assert!(!deletes.is_empty() && !set_deletes.is_empty(), "instances, then the StackSet, must be deleted");
     Ok(())
 }
@@ -135,12 +84,12 @@ fn e2e_whole_organization_in_one_apply_then_empty_plan_then_destroy() -> anyhow:
 /// An OU subset covers the OU's accounts and its child OUs', nothing else.
 #[test]
 fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "  cloud_security_posture_management = true\n  disable_metric_collection = true"))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let ids = account_ids(&tf.state_json()?);
+    let ids = stack_set_account_ids(&tf.state_json()?);
     assert_eq!(ids.len(), 3, "Development has 2 accounts and its Sandbox child 1: {ids:?}");
     Ok(())
 }
@@ -149,13 +98,13 @@ fn e2e_ou_subset_covers_child_ous_only() -> anyhow::Result<()> {
 /// an instance deleted, an account added while auto-deployment is off.
 #[test]
 fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], "  auto_deployment = { enabled = false }"))?;
     tf.apply()?;
-    let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
+    let victim = sb.member_accounts().into_iter().next().unwrap_or_default();
 
-    emulator_call(&sb, "DELETE", &format!("stacksets/{SET}/instances/{victim}/us-east-1"), None)?;
+    sb.emulator()?.remove_instance(SET, &victim, "us-east-1")?;
     // The stack's deletion also removed the account from Datadog: the link is re-created.
     let plan = tf.plan_json()?;
     let changes = planned_changes(&plan);
@@ -165,7 +114,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not repair the deleted instance");
 
-    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "late-joiner", "ou_path": "Production"})))?;
+    let added = sb.emulator()?.add_accounts(&json!({"name": "late-joiner", "ou_path": "Production"}))?;
     let new_id = added["id"].as_str().unwrap_or_default().to_owned();
     let plan = tf.plan_json()?;
     let changes = planned_changes(&plan);
@@ -174,7 +123,7 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
     assert_eq!(changes.len(), 2, "a repair deploys the new account only, so no other link may change: {changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert!(account_ids(&tf.state_json()?).contains(&new_id));
+    assert!(stack_set_account_ids(&tf.state_json()?).contains(&new_id));
     Ok(())
 }
 
@@ -183,8 +132,8 @@ fn e2e_drift_is_planned_in_place_and_repaired() -> anyhow::Result<()> {
 /// back in the same apply. The next plan is empty.
 #[test]
 fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     tf.apply()?;
     let before = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
@@ -201,11 +150,11 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
     assert!(tf.plan_is_empty()?, "links did not restore their settings after the StackSet update");
     let after = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["revision"].clone());
     assert_ne!(before, after, "an UpdateStackSet must change the revision");
-    for a in datadog_accounts(&sb)? {
+    for a in sb.datadog().accounts()? {
         assert_eq!(a["attributes"]["account_tags"], json!(["team:platform"]));
         assert_eq!(a["attributes"]["metrics_config"]["collect_custom_metrics"], true);
     }
-    assert!(!calls(&sb, "UpdateStackSet")?.is_empty());
+    assert!(!sb.emulator()?.calls("UpdateStackSet")?.is_empty());
     Ok(())
 }
 
@@ -213,10 +162,10 @@ fn e2e_parameter_change_with_links_wired_to_revision_leaves_an_empty_plan() -> a
 /// and the next apply repairs in place, never replacing the StackSet.
 #[test]
 fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Result<()> {
-    let sb = start()?;
-    let victim = active_accounts(&sb).into_iter().next_back().unwrap_or_default();
-    emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let victim = sb.member_accounts().into_iter().next_back().unwrap_or_default();
+    sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
     let text = format!("{}{}", out.stdout, out.stderr);
@@ -227,7 +176,7 @@ fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Res
     assert_eq!(set_change.map(|(_, a)| a), Some(vec!["update".to_owned()]), "the StackSet must be repaired in place");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1, "the StackSet must never be re-created");
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1, "the StackSet must never be re-created");
     Ok(())
 }
 
@@ -235,8 +184,8 @@ fn e2e_failed_account_is_named_and_repaired_without_replacement() -> anyhow::Res
 /// validate, before any AWS call.
 #[test]
 fn e2e_validate_refuses_regions_ou_ids_and_cspm_without_resources() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&format!(
         r#"{REQUIRED_PROVIDERS}
 resource "datadog_aws_org_stackset" "regions" {{
@@ -273,7 +222,7 @@ resource "datadog_aws_org_stackset" "cspm" {{
     let nowhere = report["diagnostics"].as_array().into_iter().flatten().find(|d| d["summary"] == "Invalid AWS region").cloned().unwrap_or_default();
     assert!(nowhere["detail"].as_str().unwrap_or_default().contains("us-east-99"), "{nowhere}");
     assert_eq!(nowhere["address"], "datadog_aws_org_stackset.nowhere", "{nowhere}");
-    assert!(calls(&sb, "CreateStackSet")?.is_empty());
+    assert!(sb.emulator()?.calls("CreateStackSet")?.is_empty());
     Ok(())
 }
 
@@ -281,7 +230,7 @@ resource "datadog_aws_org_stackset" "cspm" {{
 #[test]
 fn e2e_plan_refuses_a_missing_ou_and_trusted_access_off() -> anyhow::Result<()> {
     let sb = Sandbox::start_with(&[("SANDBOX_TRUSTED_ACCESS", "disabled")])?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["ou-abcd-abcdefgh"], ""))?;
     let out = tf.run(&["plan", "-input=false", "-no-color"])?;
     assert!(!out.success());
@@ -298,26 +247,26 @@ fn e2e_plan_refuses_a_missing_ou_and_trusted_access_off() -> anyhow::Result<()> 
 /// are waited out; the apply converges.
 #[test]
 fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
-    let sb = start()?;
-    emulator_call(&sb, "POST", "faults/throttle", Some(json!({"action": "CreateStackInstances", "count": 2})))?;
-    emulator_call(&sb, "POST", "faults/operation-in-progress", Some(json!({"stack_set": SET, "count": 2})))?;
-    emulator_call(&sb, "POST", "faults/throttle", Some(json!({"action": "ListStackInstances", "count": 2})))?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    sb.emulator()?.throttle("CreateStackInstances", 2)?;
+    sb.emulator()?.operation_in_progress(SET, 2)?;
+    sb.emulator()?.throttle("ListStackInstances", 2)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), sb.member_accounts());
     Ok(())
 }
 
 /// Import by name with matching configuration: the next plan is empty.
 #[test]
 fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
-    let sb = start()?;
-    let owner = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let owner = Terraform::pinned(&sb)?.polling_fast();
     owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     owner.apply()?;
-    let other = terraform(&sb)?.in_dir(TestDir::new("e2e_stackset_import")?);
+    let other = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_import")?);
     other.write_main_tf(&format!(
         "{}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n",
         config(&sb, &["SANDBOX_OU_PRODUCTION"], "")
@@ -325,7 +274,7 @@ fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
     // Links are adopted (they exist in Datadog), the StackSet imported.
     other.apply()?;
     assert!(other.plan_is_empty()?, "plan after import is not empty");
-    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1);
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1);
     Ok(())
 }
 
@@ -334,7 +283,7 @@ fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
 #[test]
 fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()> {
     let sb = Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "1")])?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     let mut cmd = tf.command(&["apply", "-auto-approve", "-input=false", "-no-color"]);
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -342,7 +291,7 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     let started = Instant::now();
     loop {
         anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "no instance operation started");
-        if !calls(&sb, "CreateStackInstances")?.is_empty() {
+        if !sb.emulator()?.calls("CreateStackInstances")?.is_empty() {
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -353,18 +302,18 @@ fn e2e_killed_apply_converges_without_duplicate_operation() -> anyhow::Result<()
     let _ = child.wait();
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
-    let ops: BTreeSet<String> = calls(&sb, "CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), sb.member_accounts());
+    let ops: BTreeSet<String> = sb.emulator()?.calls("CreateStackInstances")?.iter().filter_map(|c| c["operation_id"].as_str().map(str::to_owned)).collect();
     assert_eq!(ops.len(), 1, "the interrupted CreateStackInstances operation must be joined, not repeated: {ops:?}");
-    assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len());
+    assert_eq!(sb.datadog().accounts()?.len(), sb.member_accounts().len());
     Ok(())
 }
 
 /// Datadog keys and the AWS secret key never reach state, plans or TRACE logs.
 #[test]
 fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?.with_env("TF_LOG", "TRACE");
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast().with_env("TF_LOG", "TRACE");
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
     let mut artefacts = tf.apply_and_collect_outputs()?;
     artefacts += &tf.run_ok(&["destroy", "-auto-approve", "-input=false", "-no-color"])?.describe();
@@ -434,8 +383,8 @@ async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
 #[test]
 fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{DeploymentTargets, Parameter};
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let targets = ["SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
     // Written, so managed: a change made outside Terraform is drift to repair.
     tf.write_main_tf(&config(&sb, &targets, "  disable_metric_collection = false"))?;
@@ -483,7 +432,7 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
     assert!(changes.contains(&("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])), "{changes:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not redeploy the OU");
-    assert_eq!(account_ids(&tf.state_json()?), active_accounts(&sb));
+    assert_eq!(stack_set_account_ids(&tf.state_json()?), sb.member_accounts());
     Ok(())
 }
 
@@ -551,8 +500,8 @@ fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() 
 /// Moving to another region deletes the old region's instances first, in place.
 #[test]
 fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], ""))?;
     tf.apply()?;
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_DEVELOPMENT"], "").replace("\"us-east-1\"", "\"eu-west-1\""))?;
@@ -573,14 +522,14 @@ fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
 /// first apply and after a later StackSet update that re-runs every stack.
 #[test]
 fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let choices = "  cloud_security_posture_management = true\n  disable_metric_collection = true";
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], choices))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "the plan after the first apply is not empty");
     let check = |when: &str| -> anyhow::Result<()> {
-        let accounts = datadog_accounts(&sb)?;
+        let accounts = sb.datadog().accounts()?;
         assert_eq!(accounts.len(), 3, "{when}");
         for a in accounts {
             let attrs = &a["attributes"];
@@ -605,11 +554,11 @@ fn e2e_stack_set_choices_survive_links_that_write_nothing() -> anyhow::Result<()
 /// link, whether auto-deployment has already reached it or the StackSet repairs it.
 #[test]
 fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&quickstart(&sb, &["SANDBOX_ROOT_ID"], ""))?;
     tf.apply()?;
-    let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": "newcomer", "ou_path": "Production"})))?;
+    let added = sb.emulator()?.add_accounts(&json!({"name": "newcomer", "ou_path": "Production"}))?;
     let new_id = added["id"].as_str().unwrap_or_default().to_owned();
     let plan = tf.plan_json()?;
     let links = changes_of(&plan, "datadog_aws_account_link.");
@@ -618,7 +567,7 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
     assert!(others.iter().all(|(a, actions)| a == "datadog_aws_org_stackset.org" && actions == &vec!["update".to_owned()]), "{others:?}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(datadog_accounts(&sb)?.len(), active_accounts(&sb).len() + 1);
+    assert_eq!(sb.datadog().accounts()?.len(), sb.member_accounts().len() + 1);
     Ok(())
 }
 
@@ -627,8 +576,8 @@ fn e2e_an_account_joining_plans_one_new_link_and_no_other_link_change() -> anyho
 /// region too. An explicit provider region that differs moves it by replacement.
 #[test]
 fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let body = quickstart(&sb, &["SANDBOX_OU_DEVELOPMENT"], "");
     tf.write_main_tf(&body)?;
     tf.apply()?;
@@ -647,7 +596,7 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
     elsewhere.run_ok(&["import", "-input=false", "-no-color", "datadog_aws_org_stackset.org", &format!("{SET},SELF,us-east-1")])?;
     let out = elsewhere.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])?;
     assert_eq!(out.code(), Some(0), "after the import:\n{}", out.describe());
-    assert_eq!(calls(&sb, "CreateStackSet")?.len(), 1, "never a second StackSet");
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1, "never a second StackSet");
 
     // An explicit provider region that differs means "move it": a replacement.
     elsewhere.write_main_tf(&body.replace("provider \"datadog\" {}", "provider \"datadog\" {\n  aws {\n    region = \"eu-west-1\"\n  }\n}"))?;
@@ -662,9 +611,9 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
     assert_eq!(set["administration_region"], "eu-west-1");
     assert!(elsewhere.plan_is_empty()?);
     assert_no_secret_in_state(&sb, &elsewhere)?;
-    assert_eq!(datadog_accounts(&sb)?.len(), 3, "the moved StackSet registers every account once");
+    assert_eq!(sb.datadog().accounts()?.len(), 3, "the moved StackSet registers every account once");
     elsewhere.destroy()?;
-    assert!(datadog_accounts(&sb)?.is_empty());
+    assert!(sb.datadog().accounts()?.is_empty());
     Ok(())
 }
 
@@ -676,7 +625,7 @@ fn e2e_a_run_in_another_region_neither_forgets_nor_duplicates_the_stack_set() ->
 #[test]
 fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choices() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{AutoDeployment, Capability, DeploymentTargets, Parameter, PermissionModels, Tag};
-    let sb = start()?;
+    let sb = Sandbox::start_fast()?;
     let cfn = cloudformation(&sb);
     let production = sb.var("SANDBOX_OU_PRODUCTION").unwrap_or_default().to_owned();
     let param = |k: &str, v: &str| Parameter::builder().parameter_key(k).parameter_value(v).build();
@@ -704,9 +653,9 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
             .await?;
         settle(&cfn).await
     })?;
-    let before = calls(&sb, "UpdateStackSet")?.len();
+    let before = sb.emulator()?.calls("UpdateStackSet")?.len();
 
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     let body = quickstart(&sb, &["SANDBOX_OU_PRODUCTION"], "");
     tf.write_main_tf(&format!("{body}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n"))?;
     let plan = tf.plan_json()?;
@@ -715,7 +664,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     assert!(!set["change"]["importing"].is_null());
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    assert_eq!(calls(&sb, "UpdateStackSet")?.len(), before, "importing must not update the StackSet");
+    assert_eq!(sb.emulator()?.calls("UpdateStackSet")?.len(), before, "importing must not update the StackSet");
     let state = tf.state_json()?;
     let values = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"].clone()).unwrap_or_default();
     assert_eq!(values["cloud_security_posture_management"], true);
@@ -724,13 +673,13 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
     assert_eq!(values["tags"], json!({"owner": "platform"}));
     assert_eq!(values["auto_deployment"]["retain_stacks_on_account_removal"], true);
     assert_no_secret_in_state(&sb, &tf)?;
-    for a in datadog_accounts(&sb)? {
+    for a in sb.datadog().accounts()? {
         assert_eq!(a["attributes"]["metrics_config"]["enabled"], false, "{}", a["attributes"]);
         assert_eq!(a["attributes"]["resources_config"]["cloud_security_posture_management_collection"], true);
     }
 
     // Elsewhere, a configuration that would create it plans to adopt it as it is.
-    let fresh = terraform(&sb)?.in_dir(TestDir::new("e2e_stackset_adopt")?);
+    let fresh = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_adopt")?);
     fresh.write_main_tf(&body)?;
     let out = fresh.run_ok(&["plan", "-input=false", "-no-color", "-out=adopt.tfplan"])?;
     assert!(out.stdout.contains("already exists and will be adopted"), "{}", out.stdout);
@@ -750,9 +699,9 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     let mut ous = Vec::new();
     let mut accounts = Vec::new();
     for i in 0..60 {
-        let ou = emulator_call(&sb, "POST", "ous", Some(json!({"name": format!("team-{i:02}")})))?;
+        let ou = sb.emulator()?.add_ou(&format!("team-{i:02}"))?;
         let ou_id = ou["id"].as_str().unwrap_or_default().to_owned();
-        let added = emulator_call(&sb, "POST", "accounts", Some(json!({"name": format!("team-{i:02}-prod"), "ou_id": ou_id})))?;
+        let added = sb.emulator()?.add_accounts(&json!({"name": format!("team-{i:02}-prod"), "ou_id": ou_id}))?;
         accounts.push(added["id"].as_str().unwrap_or_default().to_owned());
         ous.push(ou_id);
     }
@@ -763,15 +712,15 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
             quoted.join(", ")
         )
     };
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&set_only(&ous))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let covered = account_ids(&tf.state_json()?);
+    let covered = stack_set_account_ids(&tf.state_json()?);
     assert!(accounts.iter().all(|a| covered.contains(a)), "every OU's account is covered");
 
     let victim = &accounts[55];
-    emulator_call(&sb, "DELETE", &format!("stacksets/{SET}/instances/{victim}/us-east-1"), None)?;
+    sb.emulator()?.remove_instance(SET, victim, "us-east-1")?;
     assert_eq!(planned_changes(&tf.plan_json()?), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "the repair over 60 OUs did not converge");
@@ -779,13 +728,13 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
     tf.write_main_tf(&set_only(&ous[..45]))?;
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
-    let covered = account_ids(&tf.state_json()?);
+    let covered = stack_set_account_ids(&tf.state_json()?);
     assert!(accounts[45..].iter().all(|a| !covered.contains(a)), "the removed OUs' accounts are no longer covered");
     tf.destroy()?;
-    assert!(datadog_accounts(&sb)?.is_empty());
+    assert!(sb.datadog().accounts()?.is_empty());
 
-    let creates = calls(&sb, "CreateStackInstances")?;
-    let deletes = calls(&sb, "DeleteStackInstances")?;
+    let creates = sb.emulator()?.calls("CreateStackInstances")?;
+    let deletes = sb.emulator()?.calls("DeleteStackInstances")?;
     assert!(creates.len() >= 3, "create and repair each need two batches: {creates:?}");
     for call in creates.iter().chain(&deletes) {
         assert!(call["error"].is_null(), "an instance operation was refused: {call}");
@@ -798,11 +747,11 @@ fn e2e_sixty_ous_are_deployed_repaired_removed_and_destroyed_in_batches() -> any
 /// unnamed; the next apply repairs it.
 #[test]
 fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow::Result<()> {
-    let sb = start()?;
-    emulator_call(&sb, "POST", "accounts", Some(json!({"name": "bulk", "ou_path": "Production", "count": 20})))?;
-    let victim = active_accounts(&sb).into_iter().next().unwrap_or_default();
-    emulator_call(&sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "Injected: role creation failed"})))?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 20}))?;
+    let victim = sb.member_accounts().into_iter().next().unwrap_or_default();
+    sb.emulator()?.fail_instances(&[victim.as_str()], "Injected: role creation failed")?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&format!(
         "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
         sb.var("SANDBOX_ROOT_ID").unwrap_or_default()
@@ -840,11 +789,11 @@ fn e2e_default_rollout_is_concurrent_and_one_failure_cancels_nothing() -> anyhow
 /// within the one apply, and the next plan is empty.
 #[test]
 fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Result<()> {
-    let sb = start()?;
-    emulator_call(&sb, "POST", "accounts", Some(json!({"name": "bulk", "ou_path": "Production", "count": 40})))?;
-    let dd = fake_datadog_admin(&sb);
+    let sb = Sandbox::start_fast()?;
+    sb.emulator()?.add_accounts(&json!({"name": "bulk", "ou_path": "Production", "count": 40}))?;
+    let dd = sb.datadog();
     dd.admin_post("rate-limit", &json!({"limit": 12, "period_seconds": 1}))?;
-    let tf = terraform(&sb)?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&format!(
         "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
         sb.var("SANDBOX_ROOT_ID").unwrap_or_default()
@@ -857,9 +806,9 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
     assert!(throttled > 0, "the burst must have met the limit, or this test proves nothing");
     dd.admin_delete("rate-limit")?;
 
-    let expected = account_ids(&tf.state_json()?);
+    let expected = stack_set_account_ids(&tf.state_json()?);
     assert!(expected.len() > 40, "{expected:?}");
-    let registered: BTreeSet<String> = datadog_accounts(&sb)?.iter().filter_map(|a| a["attributes"]["aws_account_id"].as_str().map(str::to_owned)).collect();
+    let registered: BTreeSet<String> = sb.datadog().aws_account_ids()?.into_iter().collect();
     assert_eq!(registered, expected, "every account registered once, none missing");
 
     // The first operation covers the OU at 50 at a time; each follow-up only the

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use testkit::{fake_datadog_admin, FakeDatadog, Sandbox, Terraform, REQUIRED_PROVIDERS};
+use serde_json::json;
+use testkit::{stack_set_account_ids, Sandbox, Terraform, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogSoak";
 
@@ -71,18 +71,10 @@ resource "datadog_aws_account_link" "account" {{
     )
 }
 
-fn emulator(sb: &Sandbox, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let bytes = body.map(|b| b.to_string().into_bytes());
-    FakeDatadog::new(sb.var("AWS_ENDPOINT_URL").unwrap_or_default(), "", "")?
-        .request(method, &format!("/_emulator/{path}"), &[("Content-Type", "application/json")], bytes.as_deref())?
-        .ensure_success()?
-        .json_or_null()
-}
-
 /// Faults drawn for one run, injected before the first apply.
 fn inject(sb: &Sandbox, rng: &mut Rng, accounts: &[String]) -> anyhow::Result<Vec<String>> {
     let mut said = Vec::new();
-    let dd = fake_datadog_admin(sb);
+    let dd = sb.datadog();
     for _ in 0..rng.below(4) {
         let (method, path) = [
             ("POST", "/api/v2/integration/aws/accounts"),
@@ -106,24 +98,19 @@ fn inject(sb: &Sandbox, rng: &mut Rng, accounts: &[String]) -> anyhow::Result<Ve
         let action = ["CreateStackInstances", "ListStackInstances", "DescribeStackSetOperation", "CreateStackSet"][rng.below(4) as usize];
         let count = 1 + rng.below(3);
         said.push(format!("aws throttle {action} x{count}"));
-        emulator(sb, "POST", "faults/throttle", Some(json!({"action": action, "count": count})))?;
+        sb.emulator()?.throttle(action, count)?;
     }
     if rng.chance(40) {
         let count = 1 + rng.below(2);
         said.push(format!("aws OperationInProgress x{count}"));
-        emulator(sb, "POST", "faults/operation-in-progress", Some(json!({"stack_set": SET, "count": count})))?;
+        sb.emulator()?.operation_in_progress(SET, count)?;
     }
     if rng.chance(30) && !accounts.is_empty() {
         let victim = accounts[rng.below(accounts.len() as u64) as usize].clone();
         said.push(format!("aws instance failure {victim}"));
-        emulator(sb, "POST", "faults/instance-failures", Some(json!({"accounts": [victim], "reason": "soak: injected failure"})))?;
+        sb.emulator()?.fail_instances(&[victim.as_str()], "soak: injected failure")?;
     }
     Ok(said)
-}
-
-fn datadog_accounts(sb: &Sandbox) -> anyhow::Result<Vec<String>> {
-    let list = fake_datadog_admin(sb).api("GET", "/api/v2/integration/aws/accounts", None)?.ensure_success()?.json()?;
-    Ok(list["data"].as_array().into_iter().flatten().filter_map(|a| a["attributes"]["aws_account_id"].as_str().map(str::to_owned)).collect())
 }
 
 /// Where a run is interrupted: Terraform's whole process group, or only the
@@ -288,8 +275,8 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     let mut burst_rng = Rng::new(seed ^ 0xB0B5);
     let burst = seed % 5 == 2 || burst_rng.chance(20);
     if burst {
-        emulator(&sb, "POST", "accounts", Some(json!({"name": "burst", "ou_path": "Production", "count": 20})))?;
-        fake_datadog_admin(&sb).admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
+        sb.emulator()?.add_accounts(&json!({"name": "burst", "ou_path": "Production", "count": 20}))?;
+        sb.datadog().admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
     }
 
     // Every third seed (and a quarter of the others) is killed mid-apply; every
@@ -312,7 +299,7 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     anyhow::ensure!(converged, "seed {seed}: no convergence within three applies");
     // The checks below read Datadog with the same key: not through the limit.
     let rate_limit = |on: bool| -> anyhow::Result<()> {
-        let dd = fake_datadog_admin(&sb);
+        let dd = sb.datadog();
         if on {
             dd.admin_post("rate-limit", &json!({"limit": 25, "period_seconds": 1}))?;
         } else {
@@ -326,20 +313,14 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
 
     let state = tf.state_json()?;
     artefacts += &state.to_string();
-    let covered: BTreeSet<String> = state
-        .pointer("/values/root_module/resources")
-        .and_then(Value::as_array)
-        .and_then(|r| r.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org"))
-        .and_then(|r| r["values"]["account_ids"].as_array())
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default();
+    let covered = stack_set_account_ids(&state);
     anyhow::ensure!(!covered.is_empty(), "seed {seed}: the StackSet covers no account");
-    let in_datadog = datadog_accounts(&sb)?;
+    let in_datadog = sb.datadog().aws_account_ids()?;
     let unique: BTreeSet<String> = in_datadog.iter().cloned().collect();
     anyhow::ensure!(unique.len() == in_datadog.len(), "seed {seed}: duplicate Datadog accounts {in_datadog:?}");
     anyhow::ensure!(unique == covered, "seed {seed}: Datadog has {unique:?}, the StackSet covers {covered:?}");
     // No leaked or missing instance: one healthy instance per covered account.
-    let sets = emulator(&sb, "GET", "stacksets", None)?;
+    let sets = sb.emulator()?.get("stacksets")?;
     let ours = sets["stack_sets"].as_array().into_iter().flatten().find(|s| s["name"] == SET).cloned().unwrap_or_default();
     anyhow::ensure!(
         ours["instances"] == json!(covered.len()) && ours["instances_by_detailed_status"] == json!({"SUCCEEDED": covered.len()}),
@@ -360,8 +341,8 @@ fn run_seed_with(seed: u64, cli: Cli) -> anyhow::Result<()> {
     if burst {
         rate_limit(false)?;
     }
-    anyhow::ensure!(datadog_accounts(&sb)?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
-    let sets = emulator(&sb, "GET", "stacksets", None)?;
+    anyhow::ensure!(sb.datadog().aws_account_ids()?.is_empty(), "seed {seed}: Datadog accounts left after destroy");
+    let sets = sb.emulator()?.get("stacksets")?;
     anyhow::ensure!(sets["stack_sets"].as_array().is_none_or(|s| s.is_empty()), "seed {seed}: StackSet left after destroy: {sets}");
     artefacts += &tf.test_dir().read_file("terraform.tfstate").unwrap_or_default();
     let trace = std::fs::read_to_string(&trace_log).unwrap_or_default();

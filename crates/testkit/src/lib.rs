@@ -10,8 +10,15 @@
 //!   per-test working directory ([`TestDir`]) with the sandbox's environment.
 //! * [`Mirror`] runs `scripts/install` into a temporary filesystem mirror
 //!   (laid out for both registries) for tests of `terraform init` / `tofu init`.
-//! * [`FakeDatadog`] is a tiny HTTP client for the fake's `/_fake/*` control
-//!   API and for raw Datadog API calls with the sandbox keys (to make drift).
+//! * [`FakeDatadog`] ([`Sandbox::datadog`]) is a handle on the Datadog fake:
+//!   its `/_fake/*` control API, raw Datadog API calls with the sandbox keys
+//!   (to make drift) and the AWS accounts Datadog holds; [`Emulator`]
+//!   ([`Sandbox::emulator`]) one on the AWS emulator's `/_emulator/*` admin
+//!   API: organization changes, faults, StackSets and the log of AWS calls.
+//!   Both speak plain HTTP through one blocking `reqwest` client.
+//! * [`planned_changes`], [`state_resource`] and their siblings read the JSON
+//!   Terraform prints of plans and states; [`fixtures`] holds configurations
+//!   several suites share.
 //!
 //! The test command must build the workspace binaries first (`make test` does:
 //! `cargo build --workspace --bins --tests`); the sandbox is started with
@@ -43,6 +50,8 @@
 
 #![warn(missing_docs)]
 
+mod datadog;
+mod emulator;
 pub mod fixtures;
 mod http;
 mod mirror;
@@ -50,17 +59,18 @@ mod paths;
 mod process;
 mod sandbox;
 pub mod signal;
+mod state;
 mod terraform;
 
-pub use http::{fake_datadog_admin, FakeDatadog, HttpResponse};
+pub use datadog::{fake_datadog_admin, FakeDatadog};
+pub use emulator::Emulator;
+pub use http::HttpResponse;
 pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};
 pub use process::Output;
 pub use sandbox::{parse_env_file, Sandbox};
-pub use terraform::{planned_changes, Terraform, TestDir, REQUIRED_PROVIDERS};
-
-/// The provider's source address as written in `required_providers`.
-pub const PROVIDER_SOURCE: &str = "orgsync/datadog";
+pub use state::{changes_of, planned_changes, stack_set_account_ids, state_resource, string_set};
+pub use terraform::{Terraform, TestDir, REQUIRED_PROVIDERS};
 
 /// The fully qualified provider address Terraform uses (and `dev_overrides` names).
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/orgsync/datadog";

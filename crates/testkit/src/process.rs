@@ -66,17 +66,6 @@ impl Output {
             .with_context(|| format!("stdout is not JSON\n{}", self.describe()))
     }
 
-    /// Parses stdout as JSON lines (e.g. `plan -json`), skipping blank lines.
-    pub fn json_lines(&self) -> anyhow::Result<Vec<serde_json::Value>> {
-        self.stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l).with_context(|| format!("stdout line is not JSON: {l}"))
-            })
-            .collect()
-    }
-
     /// A multi-line summary for error messages: the command, its exit status
     /// and the tails of stdout and stderr.
     pub fn describe(&self) -> String {

@@ -1,6 +1,6 @@
 //! [`Sandbox`]: the local fakes, started by `scripts/sandbox` in a temp dir.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _};
 use tempfile::TempDir;
 
-use crate::http::{fake_datadog_admin, FakeDatadog};
+use crate::datadog::{fake_datadog_admin, FakeDatadog};
+use crate::emulator::Emulator;
 use crate::paths::{bin_dir, keep_dirs, repo_root, temp_root};
 use crate::process::{run_with_timeout, scrub_env, section, tail};
 
@@ -18,8 +19,9 @@ const UP_TIMEOUT: Duration = Duration::from_secs(120);
 /// Bound on `scripts/sandbox down` (SIGTERM, 10 s grace, SIGKILL per server).
 const DOWN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running sandbox: the Datadog fake (and later the AWS emulator) started by
-/// `scripts/sandbox up --dir <temp dir>`, owned by this test process.
+/// A running sandbox: the Datadog fake and (unless [`Sandbox::datadog_only`])
+/// the AWS emulator, started by `scripts/sandbox up --dir <temp dir>`, owned by
+/// this test process.
 ///
 /// Dropping it runs `scripts/sandbox down --dir`; a watchdog started with
 /// `--owner-pid` also stops the servers if the test process dies without
@@ -57,6 +59,13 @@ impl Sandbox {
     /// Only the Datadog fake (`SANDBOX_AWS=0`): for tests that touch no AWS API.
     pub fn datadog_only() -> anyhow::Result<Sandbox> {
         Sandbox::start_with(&[("SANDBOX_AWS", "0")])
+    }
+
+    /// Like [`Sandbox::start`], with stack instances that take 0.2 s
+    /// (`SANDBOX_INSTANCE_SECONDS`) instead of the emulator's 1 s: for the
+    /// suites that deploy StackSets again and again.
+    pub fn start_fast() -> anyhow::Result<Sandbox> {
+        Sandbox::start_with(&[("SANDBOX_INSTANCE_SECONDS", "0.2")])
     }
 
     /// Like [`Sandbox::start`], with extra settings for `scripts/sandbox`
@@ -161,6 +170,18 @@ impl Sandbox {
         self.env.get(key).map(String::as_str)
     }
 
+    /// The active member accounts of the organization as seeded at start
+    /// (`SANDBOX_ACCOUNT_IDS`; the management account is not one); accounts
+    /// added later are in [`Emulator::active_accounts`].
+    pub fn member_accounts(&self) -> BTreeSet<String> {
+        self.var("SANDBOX_ACCOUNT_IDS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The Datadog fake's base URL (`DD_HOST`), e.g. `http://127.0.0.1:41234`.
     pub fn datadog_url(&self) -> &str {
         &self.datadog_url
@@ -184,6 +205,11 @@ impl Sandbox {
     /// A client for the Datadog fake; same as [`crate::fake_datadog_admin`].
     pub fn datadog(&self) -> FakeDatadog {
         fake_datadog_admin(self)
+    }
+
+    /// A handle on the AWS emulator; an error for [`Sandbox::datadog_only`].
+    pub fn emulator(&self) -> anyhow::Result<Emulator> {
+        Emulator::new(self)
     }
 
     /// The contents of `DIR/<name>.log` (e.g. `fake-datadog`), or "" if absent.

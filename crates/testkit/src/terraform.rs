@@ -187,10 +187,12 @@ impl Terraform {
         self
     }
 
-    /// Sets the per-command timeout.
-    pub fn with_timeout(mut self, timeout: Duration) -> Terraform {
-        self.timeout = timeout;
-        self
+    /// Has the provider poll StackSet operations every 200 ms
+    /// (`TF_DATADOG_POLL_INTERVAL_MS`) instead of every 5 s, so that a suite
+    /// on [`Sandbox::start_fast`]'s 0.2 s stack instances does not wait for
+    /// nothing.
+    pub fn polling_fast(self) -> Terraform {
+        self.with_env("TF_DATADOG_POLL_INTERVAL_MS", "200")
     }
 
     /// The Terraform (or OpenTofu) version, e.g. `1.15.5`.
@@ -461,55 +463,9 @@ fn query_version(sandbox: &Sandbox, shim: Shim) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow!("no terraform_version in: {}", out.stdout))
 }
 
-/// The resource changes of a plan JSON ([`Terraform::plan_json`]) that are not
-/// no-ops, as `(address, actions)`, e.g. `("datadog_aws_account_link.a", ["update"])`.
-/// Empty means the plan changes no resource.
-pub fn planned_changes(plan: &Value) -> Vec<(String, Vec<String>)> {
-    let changes = plan.get("resource_changes").and_then(Value::as_array);
-    changes
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            let addr = c
-                .get("address")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let actions: Vec<String> = c
-                .pointer("/change/actions")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
-            (addr, actions)
-        })
-        .filter(|(_, actions)| actions.iter().any(|a| a != "no-op"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn planned_changes_skips_noops() {
-        let plan = serde_json::json!({"resource_changes": [
-            {"address": "a.x", "change": {"actions": ["no-op"]}},
-            {"address": "a.y", "change": {"actions": ["delete", "create"]}},
-        ]});
-        assert_eq!(
-            planned_changes(&plan),
-            vec![(
-                "a.y".to_owned(),
-                vec!["delete".to_owned(), "create".to_owned()]
-            )]
-        );
-        assert!(planned_changes(&serde_json::json!({})).is_empty());
-    }
 
     #[test]
     fn test_dir_is_named_after_the_test() -> anyhow::Result<()> {
