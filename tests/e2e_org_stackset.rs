@@ -330,8 +330,8 @@ fn e2e_stackset_secrets_never_appear_in_state_plans_or_trace_logs() -> anyhow::R
 /// so one operation's lines can be told apart in a busy log.
 #[test]
 fn e2e_info_log_lines_carry_the_request_fields() -> anyhow::Result<()> {
-    let sb = start()?;
-    let tf = terraform(&sb)?.with_env("TF_LOG", "INFO");
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast().with_env("TF_LOG", "INFO");
     tf.write_main_tf(&format!(
         "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name                    = \"{SET}\"\n  region                  = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n}}\n",
         sb.var("SANDBOX_OU_DEVELOPMENT").unwrap_or_default()
@@ -443,8 +443,8 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
 #[test]
 fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{Capability, DeploymentTargets, Parameter};
-    let sb = start()?;
-    let tf = terraform(&sb)?;
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     tf.apply()?;
     let applied = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["template_sha256"].clone()).unwrap_or_default();
