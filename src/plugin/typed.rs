@@ -45,7 +45,7 @@ impl<T: IntoValue> Planned<T> {
         match self {
             Planned::Null => Value::Null,
             Planned::Unknown => Value::Unknown,
-            Planned::Known(v) => v.into_value(),
+            Planned::Known(v) => v.to_value(),
         }
     }
 }
@@ -61,7 +61,7 @@ pub trait FromValue: Sized {
 /// A model field's type: how it is written back.
 pub trait IntoValue {
     /// The value for Terraform.
-    fn into_value(&self) -> Value;
+    fn to_value(&self) -> Value;
 }
 
 impl FromValue for String {
@@ -72,7 +72,7 @@ impl FromValue for String {
 }
 
 impl IntoValue for String {
-    fn into_value(&self) -> Value {
+    fn to_value(&self) -> Value {
         Value::String(self.clone())
     }
 }
@@ -85,7 +85,7 @@ impl FromValue for bool {
 }
 
 impl IntoValue for bool {
-    fn into_value(&self) -> Value {
+    fn to_value(&self) -> Value {
         Value::Bool(*self)
     }
 }
@@ -101,7 +101,7 @@ impl FromValue for BTreeSet<String> {
 }
 
 impl IntoValue for BTreeSet<String> {
-    fn into_value(&self) -> Value {
+    fn to_value(&self) -> Value {
         string_set(self.iter().cloned())
     }
 }
@@ -117,7 +117,7 @@ impl FromValue for BTreeMap<String, String> {
 }
 
 impl IntoValue for BTreeMap<String, String> {
-    fn into_value(&self) -> Value {
+    fn to_value(&self) -> Value {
         Value::Map(self.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
     }
 }
@@ -186,7 +186,7 @@ pub fn opt_string(s: Option<&String>) -> Value {
 /// `Some(map)` as a map value, `None` as null.
 #[must_use]
 pub fn map_value(m: Option<&BTreeMap<String, String>>) -> Value {
-    m.map_or(Value::Null, IntoValue::into_value)
+    m.map_or(Value::Null, IntoValue::to_value)
 }
 
 /// A set of strings.
