@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::clients::datadog::model::{Regions, XrayServices};
 use crate::clients::datadog::AccountConfig;
 use crate::plugin::plan::object;
+use crate::plugin::typed::{boolean, opt_string as opt_string_value, string, string_items, string_set};
 use crate::plugin::Value;
 
 type Set = BTreeSet<String>;
@@ -50,31 +51,14 @@ pub struct Link {
     pub timeouts: Value,
 }
 
-fn string(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_owned)
-}
-
+/// A known set of strings (unknown elements left out); `None` unless a set.
 fn set(v: Option<&Value>) -> Option<Set> {
-    match v? {
-        Value::Set(items) | Value::List(items) => Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
-        _ => None,
-    }
-}
-
-fn boolean(v: Option<&Value>, default: bool) -> bool {
-    v.and_then(Value::as_bool).unwrap_or(default)
-}
-
-fn set_value(s: &Set) -> Value {
-    Value::Set(s.iter().map(|i| Value::String(i.clone())).collect())
+    let v = v?;
+    matches!(v, Value::Set(_) | Value::List(_)).then(|| string_items(v))
 }
 
 fn opt_set_value(s: Option<&Set>) -> Value {
-    s.map_or(Value::Null, set_value)
-}
-
-fn opt_string_value(s: Option<&String>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.clone()))
+    s.map_or(Value::Null, |s| string_set(s.iter().cloned()))
 }
 
 impl Link {
@@ -175,7 +159,7 @@ impl Link {
                 "logs",
                 object([(
                     "lambda_forwarder",
-                    object([("lambdas", set_value(&self.lambdas)), ("sources", set_value(&self.log_sources))]),
+                    object([("lambdas", string_set(self.lambdas.iter().cloned())), ("sources", string_set(self.log_sources.iter().cloned()))]),
                 )]),
             ),
             ("traces", object([("xray_services", opt_set_value(self.xray_services.as_ref()))])),

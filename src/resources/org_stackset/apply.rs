@@ -8,8 +8,9 @@ use super::model::Model;
 use super::operations::{Budget, OperationError};
 use super::organization::healthy_accounts;
 use super::runner::{run_instances, Instances};
-use super::{set_items, stack_sets_of, summary, OrgStackSet, APPLIED_TEMPLATE};
+use super::{stack_sets_of, summary, OrgStackSet, APPLIED_TEMPLATE};
 use crate::clients::aws::InstanceTargets;
+use crate::plugin::typed::Planned;
 use crate::plugin::{CallCtx, Diagnostics, Private, Value};
 use crate::provider::Clients;
 
@@ -81,8 +82,9 @@ impl OrgStackSet {
         };
         // Values the plan already promised stay as promised; the next refresh tells
         // the truth, and shows anything that fell short as drift to repair.
-        if planned.account_ids.is_wholly_known() && !planned.account_ids.semantically_equal(&state.account_ids) {
-            let short: Vec<String> = set_items(&planned.account_ids).difference(&set_items(&state.account_ids)).cloned().collect();
+        if let Planned::Known(promised) = &planned.account_ids {
+            let now = state.account_ids.known().cloned().unwrap_or_default();
+            let short: Vec<String> = promised.difference(&now).cloned().collect();
             if !short.is_empty() {
                 diags.warning(
                     format!("{} of the planned accounts have no healthy stack instance yet", short.len()),
@@ -92,10 +94,13 @@ impl OrgStackSet {
             state.account_ids = planned.account_ids.clone();
         }
         state.account_revisions = promised_revisions(&planned.account_revisions, &state.account_revisions);
-        for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256), (&planned.deployed_regions, &mut state.deployed_regions)] {
-            if kept.is_wholly_known() {
+        for (kept, field) in [(&planned.revision, &mut state.revision), (&planned.template_sha256, &mut state.template_sha256)] {
+            if kept.is_known() {
                 *field = kept.clone();
             }
+        }
+        if planned.deployed_regions.is_known() {
+            state.deployed_regions = planned.deployed_regions.clone();
         }
         state.template_url = planned.template_url.clone();
         state.template_body = planned.template_body.clone();

@@ -94,10 +94,6 @@ fn summary(action: &str, m: &Model) -> String {
     format!("{action} StackSet ({})", m.name)
 }
 
-/// The strings of a set value.
-fn set_items(v: &Value) -> BTreeSet<String> {
-    v.elements().unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_owned).collect()
-}
 
 /// The StackSet calls for `m`, in its administration region (the configured region
 /// while it does not exist yet).

@@ -8,7 +8,10 @@ use sha2::{Digest, Sha256};
 use crate::clients::aws::{CallAs, OperationPreferences, Parameter, StackInstance, StackSet, StackSetInput, Template};
 use crate::clients::secret::Secret;
 use crate::plugin::plan::object;
+use crate::plugin::typed::{self, boolean, map_value, opt_string, string, string_map, Planned, TypeMismatch};
 use crate::plugin::Value;
+
+pub(super) use crate::plugin::typed::string_set;
 
 use super::schema::{DEFAULT_REGION_CONCURRENCY, DEFAULT_ROLE_NAME, DEFAULT_TEMPLATE_URL};
 use super::parameters;
@@ -56,48 +59,22 @@ pub(super) struct Model {
     pub arn: Option<String>,
     pub stack_set_id: Option<String>,
     pub status: Option<String>,
+    /// Kept as a value: a list of objects the model only passes through.
     pub instances: Value,
-    pub account_ids: Value,
-    pub template_sha256: Value,
+    pub account_ids: Planned<BTreeSet<String>>,
+    pub template_sha256: Planned<String>,
     /// Regions that hold instances (one, normally).
-    pub deployed_regions: Value,
+    pub deployed_regions: Planned<BTreeSet<String>>,
     /// The hash of the template AWS runs, when someone changed it outside Terraform
     /// (read, never stored: private state keeps the hash this provider applied).
     pub template_drift: Option<String>,
-    pub revision: Value,
+    pub revision: Planned<String>,
     /// account id -> that account's registration revision (see `revision_of_account`).
+    /// A value, not a typed map: a plan knows some accounts' revisions and not others.
     pub account_revisions: Value,
     /// Where the StackSet lives; `None` before it exists (and in old states).
     pub administration_region: Option<String>,
     pub timeouts: Value,
-}
-
-fn string(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_owned)
-}
-
-fn boolean(v: Option<&Value>, default: bool) -> bool {
-    v.and_then(Value::as_bool).unwrap_or(default)
-}
-
-fn string_map(v: Option<&Value>) -> Option<BTreeMap<String, String>> {
-    match v? {
-        Value::Map(m) => Some(m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect()),
-        _ => None,
-    }
-}
-
-fn opt_string(s: Option<&String>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.clone()))
-}
-
-fn map_value(m: Option<&BTreeMap<String, String>>) -> Value {
-    m.map_or(Value::Null, |m| Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect()))
-}
-
-/// `Value::Set` of strings.
-pub(super) fn string_set(items: impl IntoIterator<Item = String>) -> Value {
-    Value::Set(items.into_iter().map(Value::String).collect())
 }
 
 /// SHA-256 of a template body, hex.
@@ -111,9 +88,13 @@ fn bool_param(b: bool) -> String {
 }
 
 impl Model {
-    pub(super) fn from_value(v: &Value) -> Model {
+    /// Reads a configuration, plan or state.
+    ///
+    /// # Errors
+    /// When an attribute holds another type than the schema gives it (a bug).
+    pub(super) fn read(v: &Value) -> Result<Model, TypeMismatch> {
         let auto = v.get_attr("auto_deployment");
-        Model {
+        Ok(Model {
             name: string(v.get_attr("name")).unwrap_or_default(),
             description: string(v.get_attr("description")),
             template_url: string(v.get_attr("template_url")),
@@ -141,15 +122,25 @@ impl Model {
             stack_set_id: string(v.get_attr("stack_set_id")),
             status: string(v.get_attr("status")),
             instances: v.get_attr("instances").cloned().unwrap_or(Value::Null),
-            account_ids: v.get_attr("account_ids").cloned().unwrap_or(Value::Null),
-            template_sha256: v.get_attr("template_sha256").cloned().unwrap_or(Value::Null),
-            deployed_regions: v.get_attr("deployed_regions").cloned().unwrap_or(Value::Null),
+            account_ids: typed::read(v, "account_ids")?,
+            template_sha256: typed::read(v, "template_sha256")?,
+            deployed_regions: typed::read(v, "deployed_regions")?,
             template_drift: None,
-            revision: v.get_attr("revision").cloned().unwrap_or(Value::Null),
+            revision: typed::read(v, "revision")?,
             account_revisions: v.get_attr("account_revisions").cloned().unwrap_or(Value::Null),
             administration_region: string(v.get_attr("administration_region")),
             timeouts: v.get_attr("timeouts").cloned().unwrap_or(Value::Null),
-        }
+        })
+    }
+
+    /// [`Model::read`] for values Terraform decoded against this resource's schema,
+    /// where a type mismatch cannot happen; one would read as an empty model and is
+    /// logged as the bug it is.
+    pub(super) fn from_value(v: &Value) -> Model {
+        Model::read(v).unwrap_or_else(|e| {
+            tracing::error!("datadog_aws_org_stackset: {e} (a bug: the model and the schema disagree)");
+            Model::read(&Value::Null).unwrap_or_else(|_| unreachable!("null reads as an empty model"))
+        })
     }
 
     pub(super) fn to_value(&self) -> Value {
@@ -183,10 +174,10 @@ impl Model {
             ("stack_set_id", opt_string(self.stack_set_id.as_ref())),
             ("status", opt_string(self.status.as_ref())),
             ("instances", self.instances.clone()),
-            ("account_ids", self.account_ids.clone()),
-            ("template_sha256", self.template_sha256.clone()),
-            ("deployed_regions", self.deployed_regions.clone()),
-            ("revision", self.revision.clone()),
+            ("account_ids", self.account_ids.to_value()),
+            ("template_sha256", self.template_sha256.to_value()),
+            ("deployed_regions", self.deployed_regions.to_value()),
+            ("revision", self.revision.to_value()),
             ("account_revisions", self.account_revisions.clone()),
             ("administration_region", opt_string(self.administration_region.as_ref())),
             ("timeouts", self.timeouts.clone()),
@@ -322,7 +313,7 @@ impl Model {
         if regions.len() == 1 && self.region_name().as_deref() != regions.first().map(String::as_str) {
             self.region = Value::String(regions.first().cloned().unwrap_or_default());
         }
-        self.deployed_regions = string_set(regions.iter().cloned());
+        self.deployed_regions = Planned::Known(regions.clone());
         self.instances = Value::List(
             instances
                 .iter()
@@ -449,7 +440,7 @@ mod tests {
         m.region = Value::String("us-east-1".into());
         m.absorb_remote(&remote(&[], &["us-east-1", "eu-west-1"]), &[]);
         assert_eq!(m.region, Value::String("us-east-1".into()));
-        assert_eq!(m.deployed_regions, string_set(["eu-west-1".to_owned(), "us-east-1".to_owned()]));
+        assert_eq!(m.deployed_regions, Planned::Known(BTreeSet::from(["eu-west-1".to_owned(), "us-east-1".to_owned()])));
         let mut moved = Model::from_value(&Value::Null);
         moved.region = Value::String("us-east-1".into());
         moved.absorb_remote(&remote(&[], &["eu-west-1"]), &[]);

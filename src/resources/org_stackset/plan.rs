@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 use super::parameters;
 use super::model::{self, registration_digest, revision_after_update, sha256_hex, string_set, Model};
 use super::schema::DEFAULT_TEMPLATE_URL;
-use super::{set_items, stack_sets_of, summary, OrgStackSet, APPLIED_TEMPLATE};
+use super::{stack_sets_of, summary, OrgStackSet, APPLIED_TEMPLATE};
 use crate::clients::aws::{StackSetStatus, StackSets, TrustedAccess};
+use crate::plugin::typed::Planned;
 use crate::plugin::{AttrPath, CallCtx, Diagnostics, PlanChange, Value};
 use crate::provider::Clients;
 
@@ -220,7 +221,7 @@ impl OrgStackSet {
             desired.datadog_site = Some(site.to_owned());
         }
         // The template AWS runs is not the one this provider applied: someone changed it.
-        let template_drift = change.private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()).is_some_and(|applied| prior.template_sha256.as_str() != Some(applied));
+        let template_drift = change.private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()).is_some_and(|applied| prior.template_sha256.known().map(String::as_str) != Some(applied));
         if template_drift {
             diags.warning(
                 format!("The template of StackSet {} was changed outside Terraform", prior.name),
@@ -229,10 +230,10 @@ impl OrgStackSet {
             );
         }
         let settings_change = template_drift || model::set_settings(&prior) != model::set_settings(&desired);
-        let wanted_regions = desired.region_name().map_or(Value::Unknown, |r| string_set([r]));
-        let regions_drift = !prior.deployed_regions.is_null() && !prior.deployed_regions.semantically_equal(&wanted_regions);
-        put(&mut change.planned, "deployed_regions", wanted_regions);
-        let missing: Vec<String> = expected.difference(&set_items(&prior.account_ids)).cloned().collect();
+        let wanted_regions = desired.region_name().map_or(Planned::Unknown, |r| Planned::Known(BTreeSet::from([r])));
+        let regions_drift = prior.deployed_regions != Planned::Null && prior.deployed_regions != wanted_regions;
+        put(&mut change.planned, "deployed_regions", wanted_regions.to_value());
+        let missing: Vec<String> = expected.difference(&prior.account_ids.known().cloned().unwrap_or_default()).cloned().collect();
         if !missing.is_empty() {
             diags.warning(
                 format!("{} accounts have no healthy stack instance", missing.len()),
@@ -248,7 +249,7 @@ impl OrgStackSet {
             || !missing.is_empty()
             || prior.organizational_unit_ids != desired.organizational_unit_ids
             || !prior.region.semantically_equal(&desired.region);
-        put(&mut change.planned, "revision", if instance_change { Value::Unknown } else { prior.revision.clone() });
+        put(&mut change.planned, "revision", if instance_change { Value::Unknown } else { prior.revision.to_value() });
         // Which stacks rewrite their registration in this apply, account by account.
         let region_moves = !prior.region.semantically_equal(&desired.region);
         let digest = registration_inputs_known(&change.planned).then(|| registration_digest(&desired));
@@ -260,7 +261,7 @@ impl OrgStackSet {
             match (&desired.template_body, template_change) {
                 (Some(b), _) => Value::String(sha256_hex(b)),
                 (None, true) => Value::Unknown,
-                (None, false) => prior.template_sha256.clone(),
+                (None, false) => prior.template_sha256.to_value(),
             },
         );
         put(&mut change.planned, "instances", if instance_change { Value::Unknown } else { prior.instances.clone() });

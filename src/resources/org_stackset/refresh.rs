@@ -2,9 +2,10 @@
 //! region, the accounts they cover and each account's registration revision, and a
 //! template changed outside Terraform (by hash, against the one this provider applied).
 
-use super::model::{registration_digest, revision_of_account, sha256_hex, string_set, Model};
+use super::model::{registration_digest, revision_of_account, sha256_hex, Model};
 use super::{revision_of, stack_sets_of, OrgStackSet, APPLIED_TEMPLATE};
 use crate::clients::aws::{AwsError, StackInstance, StackSetStatus};
+use crate::plugin::typed::Planned;
 use crate::plugin::{CallCtx, Private, Value};
 use crate::provider::Clients;
 
@@ -28,19 +29,19 @@ impl OrgStackSet {
             private.insert(APPLIED_TEMPLATE.into(), serde_json::Value::String(sha.clone()));
         }
         m.template_drift = private.get(APPLIED_TEMPLATE).and_then(|v| v.as_str()).filter(|applied| *applied != sha).map(|_| sha.clone());
-        m.template_sha256 = Value::String(sha);
+        m.template_sha256 = Planned::Known(sha);
         let organization = clients.aws().await.organization.clone();
         let expected = self.accounts.expected(organization.as_ref(), &m.organizational_unit_ids, ctx).await?;
         let region = m.region_name();
         let covered: Vec<&StackInstance> =
             instances.iter().filter(|i| i.is_healthy() && region.as_deref().is_none_or(|r| i.region == r) && expected.contains(&i.account)).collect();
-        m.account_ids = string_set(covered.iter().map(|i| i.account.clone()));
+        m.account_ids = Planned::Known(covered.iter().map(|i| i.account.clone()).collect());
         let digest = registration_digest(&m);
         let before = m.account_revisions.as_map().cloned().unwrap_or_default();
         let revision = |i: &StackInstance| revision_of_account(&i.stack_id, &digest, before.get(&i.account).and_then(Value::as_str));
         m.account_revisions = Value::Map(covered.iter().map(|i| (i.account.clone(), Value::String(revision(i)))).collect());
         let history = sets.list_operations(&m.name, m.call_as, &ctx.cancel).await?;
-        m.revision = Value::String(revision_of(&history));
+        m.revision = Planned::Known(revision_of(&history));
         Ok(Some(m))
     }
 }
