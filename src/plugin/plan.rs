@@ -8,7 +8,6 @@
 //!   at every depth, after the resource's `modify_plan`);
 //! - a change to a `requires_replace` attribute replaces the resource.
 
-use std::collections::BTreeMap;
 
 use super::schema::{AttrKind, Attribute, Block, Nesting};
 use super::value::{AttrPath, Value};
@@ -111,12 +110,6 @@ fn mark_unknown(block: &Block, prior: &Value, planned: &mut Value, config: &Valu
     }
 }
 
-/// Builds an object value from pairs; a convenience for schemas' defaults.
-#[must_use]
-pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<BTreeMap<_, _>>())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,7 +141,7 @@ mod tests {
     }
 
     fn config(name: &str, metrics: Value) -> Value {
-        object([
+        Value::object([
             ("id", Value::Null),
             ("name", s(name)),
             ("role", Value::Null),
@@ -160,7 +153,7 @@ mod tests {
 
     #[test]
     fn create_plans_defaults_and_unknown_computed_and_no_write_only() {
-        let cfg = config("a", object([("enabled", Value::Bool(false)), ("automute", Value::Null)]));
+        let cfg = config("a", Value::object([("enabled", Value::Bool(false)), ("automute", Value::Null)]));
         let planned = plan_from_schema(&block(), &Value::Null, cfg.clone(), &cfg);
         assert_eq!(planned.get_attr("id"), Some(&Value::Unknown));
         assert_eq!(planned.get_attr("role"), Some(&s("DatadogIntegrationRole")));
@@ -173,13 +166,13 @@ mod tests {
     #[test]
     fn unchanged_update_keeps_every_computed_value() {
         let cfg = config("a", Value::Null);
-        let prior = object([
+        let prior = Value::object([
             ("id", s("u-1")),
             ("name", s("a")),
             ("role", s("DatadogIntegrationRole")),
             ("external_id", s("e")),
             ("secret_wo", Value::Null),
-            ("metrics", object([("enabled", Value::Bool(true)), ("automute", Value::Bool(true))])),
+            ("metrics", Value::object([("enabled", Value::Bool(true)), ("automute", Value::Bool(true))])),
         ]);
         // Terraform proposes prior values for computed attributes left out of config.
         let mut proposed = cfg.clone();
@@ -197,11 +190,11 @@ mod tests {
     #[test]
     fn a_default_on_create_never_overwrites_an_existing_value() {
         let block = Block::new("", vec![Attribute::bool("cspm", "").default_on_create(Value::Bool(false))]);
-        let config = object([("cspm", Value::Null)]);
+        let config = Value::object([("cspm", Value::Null)]);
         let created = plan_from_schema(&block, &Value::Null, config.clone(), &config);
         assert_eq!(created.get_attr("cspm"), Some(&Value::Bool(false)));
-        let prior = object([("cspm", Value::Bool(true))]);
-        let kept = plan_from_schema(&block, &prior, object([("cspm", Value::Bool(true))]), &config);
+        let prior = Value::object([("cspm", Value::Bool(true))]);
+        let kept = plan_from_schema(&block, &prior, Value::object([("cspm", Value::Bool(true))]), &config);
         assert_eq!(kept.get_attr("cspm"), Some(&Value::Bool(true)), "an imported choice stays");
     }
 
@@ -214,8 +207,8 @@ mod tests {
                 .computed()
                 .use_state_for_unknown()],
         );
-        let prior = object([("filters", object([("only", Value::Set(vec![s("AWS/EC2")]))]))]);
-        let config = object([("filters", Value::Null)]);
+        let prior = Value::object([("filters", Value::object([("only", Value::Set(vec![s("AWS/EC2")]))]))]);
+        let config = Value::object([("filters", Value::Null)]);
         let planned = plan_from_schema(&block, &prior, config.clone(), &config);
         assert!(planned.semantically_equal(&prior), "{planned:?}");
     }
@@ -223,7 +216,7 @@ mod tests {
     #[test]
     fn changed_update_marks_plain_computed_unknown_but_keeps_declared_ones() {
         let cfg = config("b", Value::Null);
-        let prior = object([
+        let prior = Value::object([
             ("id", s("u-1")),
             ("name", s("a")),
             ("role", s("DatadogIntegrationRole")),

@@ -198,11 +198,10 @@ pub fn string_set(items: impl IntoIterator<Item = String>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::object;
-
+    
     #[test]
     fn reads_null_unknown_known_and_refuses_another_type_at_its_path() {
-        let v = object([
+        let v = Value::object([
             ("ids", string_set(["b".to_owned(), "a".to_owned()])),
             ("later", Value::Unknown),
             ("wrong", Value::Bool(true)),

@@ -139,11 +139,10 @@ pub(super) fn check_api_url(url: &str, path: Option<AttrPath>, diags: &mut Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::object;
-
+    
     fn read(attrs: Vec<(&str, Value)>) -> (Option<ProviderConfig>, Diagnostics) {
         let mut diags = Diagnostics::new();
-        (ProviderConfig::read(&object(attrs), &mut diags), diags)
+        (ProviderConfig::read(&Value::object(attrs), &mut diags), diags)
     }
 
     #[test]
@@ -162,7 +161,7 @@ mod tests {
         let got = got.expect("an empty block is valid");
         assert_eq!((got.datadog_retry.max_attempts, got.aws.retry.max_attempts), (5, 30));
         assert!(got.validate);
-        let aws = object([("retry_max_attempts", Value::from(3)), ("retry_max_backoff", Value::String("5s".into()))]);
+        let aws = Value::object([("retry_max_attempts", Value::from(3)), ("retry_max_backoff", Value::String("5s".into()))]);
         let (got, diags) = read(vec![("retry_max_attempts", Value::from(7)), ("aws", aws)]);
         let got = got.unwrap_or_else(|| panic!("{diags:?}"));
         assert_eq!((got.datadog_retry.max_attempts, got.aws.retry.max_attempts, got.aws.retry.max_backoff), (7, 3, Duration::from_secs(5)));

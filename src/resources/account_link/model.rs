@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clients::datadog::model::{Regions, XrayServices};
 use crate::clients::datadog::AccountConfig;
-use crate::plugin::plan::object;
 use crate::plugin::typed::{boolean, opt_string as opt_string_value, string, string_items, string_set};
 use crate::plugin::Value;
 
@@ -119,10 +118,10 @@ impl Link {
         let tag_filters = Value::Set(
             m.tag_filters
                 .iter()
-                .map(|(ns, tags)| object([("namespace", Value::String(ns.clone())), ("tags", opt_set_value(tags.as_ref()))]))
+                .map(|(ns, tags)| Value::object([("namespace", Value::String(ns.clone())), ("tags", opt_set_value(tags.as_ref()))]))
                 .collect(),
         );
-        object([
+        Value::object([
             ("id", opt_string_value(self.id.as_ref())),
             ("aws_account_id", Value::String(self.aws_account_id.clone())),
             ("aws_partition", Value::String(self.aws_partition.clone())),
@@ -133,14 +132,14 @@ impl Link {
             ("all_aws_regions", Value::Bool(self.aws_regions.is_none())),
             (
                 "metrics",
-                object([
+                Value::object([
                     ("enabled", Value::Bool(m.enabled)),
                     ("automute", Value::Bool(m.automute)),
                     ("collect_cloudwatch_alarms", Value::Bool(m.collect_cloudwatch_alarms)),
                     ("collect_custom_metrics", Value::Bool(m.collect_custom_metrics)),
                     (
                         "namespace_filters",
-                        object([
+                        Value::object([
                             ("include_only", opt_set_value(m.include_only.as_ref())),
                             ("exclude_only", opt_set_value(m.exclude_only.as_ref())),
                         ]),
@@ -150,19 +149,19 @@ impl Link {
             ),
             (
                 "resources",
-                object([
+                Value::object([
                     ("cloud_security_posture_management", Value::Bool(self.cspm)),
                     ("extended_collection", Value::Bool(self.extended_collection)),
                 ]),
             ),
             (
                 "logs",
-                object([(
+                Value::object([(
                     "lambda_forwarder",
-                    object([("lambdas", string_set(self.lambdas.iter().cloned())), ("sources", string_set(self.log_sources.iter().cloned()))]),
+                    Value::object([("lambdas", string_set(self.lambdas.iter().cloned())), ("sources", string_set(self.log_sources.iter().cloned()))]),
                 )]),
             ),
-            ("traces", object([("xray_services", opt_set_value(self.xray_services.as_ref()))])),
+            ("traces", Value::object([("xray_services", opt_set_value(self.xray_services.as_ref()))])),
             ("adopt_existing", Value::Bool(self.adopt_existing)),
             ("wait_for_registration", Value::String(self.wait_for_registration.clone())),
             ("stack_set_revision", opt_string_value(self.stack_set_revision.as_ref())),

@@ -108,15 +108,14 @@ fn set(v: &mut Value, path: &[&str], to: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::object;
-    use crate::plugin::Private;
+        use crate::plugin::Private;
 
     fn s(v: &str) -> Value {
         Value::String(v.to_owned())
     }
 
     fn state(revision: &str) -> Value {
-        object([
+        Value::object([
             ("id", s("u-1")),
             ("external_id", s("e")),
             ("aws_account_id", s("123456789012")),
@@ -125,15 +124,15 @@ mod tests {
             ("account_tags", Value::Set(vec![])),
             ("aws_regions", Value::Null),
             ("all_aws_regions", Value::Bool(true)),
-            ("metrics", object([("enabled", Value::Bool(false)), ("automute", Value::Bool(true))])),
-            ("resources", object([("cloud_security_posture_management", Value::Bool(true)), ("extended_collection", Value::Bool(true))])),
+            ("metrics", Value::object([("enabled", Value::Bool(false)), ("automute", Value::Bool(true))])),
+            ("resources", Value::object([("cloud_security_posture_management", Value::Bool(true)), ("extended_collection", Value::Bool(true))])),
             ("stack_set_revision", s(revision)),
             ("role_arn", s("arn:aws:iam::123456789012:role/DatadogIntegrationRole")),
         ])
     }
 
     fn config(revision: Value, metrics: Value) -> Value {
-        object([("aws_account_id", s("123456789012")), ("stack_set_revision", revision), ("metrics", metrics)])
+        Value::object([("aws_account_id", s("123456789012")), ("stack_set_revision", revision), ("metrics", metrics)])
     }
 
     fn plan(prior: &Value, config: &Value, revision: Value) -> Value {
@@ -154,7 +153,7 @@ mod tests {
     #[test]
     fn a_rerun_forgets_only_unwritten_template_settings_and_keeps_ids() {
         let prior = state("s1-a-0");
-        let cfg = config(s("s1-b-1"), object([("enabled", Value::Bool(false)), ("automute", Value::Null)]));
+        let cfg = config(s("s1-b-1"), Value::object([("enabled", Value::Bool(false)), ("automute", Value::Null)]));
         let planned = plan(&prior, &cfg, s("s1-b-1"));
         assert_eq!(at(&planned, &["id"]), &s("u-1"));
         assert_eq!(at(&planned, &["external_id"]), &s("e"));
@@ -168,11 +167,11 @@ mod tests {
     #[test]
     fn an_unknown_revision_may_register_anew() {
         let prior = state("s1-a-0");
-        let cfg = config(Value::Unknown, object([("enabled", Value::Bool(false))]));
+        let cfg = config(Value::Unknown, Value::object([("enabled", Value::Bool(false))]));
         let planned = plan(&prior, &cfg, Value::Unknown);
         assert!(at(&planned, &["id"]).is_unknown() && at(&planned, &["external_id"]).is_unknown());
         // At apply, the same change arrives with the new stack's known revision.
-        let cfg = config(s("s2-a-0"), object([("enabled", Value::Bool(false))]));
+        let cfg = config(s("s2-a-0"), Value::object([("enabled", Value::Bool(false))]));
         let planned = plan(&prior, &cfg, s("s2-a-0"));
         assert!(at(&planned, &["id"]).is_unknown(), "a stack created anew registers anew");
         assert_eq!(at(&planned, &["metrics", "enabled"]), &Value::Bool(false));

@@ -15,7 +15,6 @@ use crate::plugin::core::{
     apply_resource_change, import_resource_state, plan_resource_change, read_resource, ApplyResourceChangeRequest,
     PlanResourceChangeRequest, ReadResourceRequest,
 };
-use crate::plugin::plan::object;
 use crate::provider::Clients;
 
 /// Keeps configs in a map; answers like Datadog for the calls the link makes.
@@ -243,7 +242,7 @@ async fn import_by_account_id_and_by_uuid_give_the_same_state() {
 async fn update_sends_only_what_is_written_and_keeps_the_external_id() {
     let dd = Arc::new(MemoryDatadog::default());
     let r = resource_with(Arc::clone(&dd));
-    let cspm_on = ("resources", object([("cloud_security_posture_management", Value::Bool(true)), ("extended_collection", Value::Null)]));
+    let cspm_on = ("resources", Value::object([("cloud_security_posture_management", Value::Bool(true)), ("extended_collection", Value::Null)]));
     let (prior, _) = plan_and_create(&r, &config("123456789012", &[cspm_on])).await;
     let cfg = config("123456789012", &[("account_tags", Value::Set(vec![Value::String("team:platform".into())]))]);
     let mut proposed = cfg.clone();

@@ -221,8 +221,7 @@ fn normalized(mut a: AccountAttributes) -> AccountAttributes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::plan::object;
-
+    
     fn strs(items: &[&str]) -> Value {
         Value::Set(items.iter().map(|s| Value::String((*s).to_owned())).collect())
     }
@@ -250,14 +249,14 @@ mod tests {
 
     #[test]
     fn nothing_written_sends_nothing() {
-        let w = Wanted::from_config(&object([("aws_account_id", Value::String("123456789012".into()))]));
+        let w = Wanted::from_config(&Value::object([("aws_account_id", Value::String("123456789012".into()))]));
         assert_eq!(w, Wanted::default());
         assert_eq!(w.patch_for(&registered()), None);
     }
 
     #[test]
     fn one_written_setting_sends_its_section_completed_from_datadog() {
-        let cfg = object([("metrics", object([("automute", Value::Bool(false)), ("enabled", Value::Null)]))]);
+        let cfg = Value::object([("metrics", Value::object([("automute", Value::Bool(false)), ("enabled", Value::Null)]))]);
         let patch = Wanted::from_config(&cfg).patch_for(&registered()).expect("a change");
         let m = patch.metrics_config.expect("metrics section");
         assert_eq!((m.enabled, m.automute_enabled), (Some(false), Some(false)), "metrics stay off, automute turns off");
@@ -267,17 +266,17 @@ mod tests {
 
     #[test]
     fn sets_compare_without_order_and_equal_values_send_nothing() {
-        let cfg = object([("account_tags", strs(&["aws_account:123456789012", "team:b"]))]);
+        let cfg = Value::object([("account_tags", strs(&["aws_account:123456789012", "team:b"]))]);
         assert_eq!(Wanted::from_config(&cfg).patch_for(&registered()), None);
-        let cfg = object([("account_tags", strs(&["team:c"]))]);
+        let cfg = Value::object([("account_tags", strs(&["team:c"]))]);
         assert_eq!(Wanted::from_config(&cfg).patch_for(&registered()).and_then(|p| p.account_tags), Some(vec!["team:c".to_owned()]));
     }
 
     #[test]
     fn regions_written_either_way() {
-        let only = Wanted::from_config(&object([("aws_regions", strs(&["us-east-1"]))]));
+        let only = Wanted::from_config(&Value::object([("aws_regions", strs(&["us-east-1"]))]));
         assert_eq!(only.patch_for(&registered()).and_then(|p| p.aws_regions), Some(Regions { include_all: None, include_only: Some(vec!["us-east-1".into()]) }));
-        let all = Wanted::from_config(&object([("all_aws_regions", Value::Bool(true))]));
+        let all = Wanted::from_config(&Value::object([("all_aws_regions", Value::Bool(true))]));
         assert_eq!(all.patch_for(&registered()), None, "already all regions");
     }
 
@@ -286,7 +285,7 @@ mod tests {
         let body = Wanted::default().create_body("123456789012", "aws");
         assert_eq!(body.auth_config.and_then(|a| a.role_name).as_deref(), Some(DEFAULT_ROLE_NAME));
         assert!(body.metrics_config.is_none() && body.resources_config.is_none() && body.aws_regions.is_none());
-        let cfg = object([("role_name", Value::String("Custom".into())), ("resources", object([("extended_collection", Value::Bool(false))]))]);
+        let cfg = Value::object([("role_name", Value::String("Custom".into())), ("resources", Value::object([("extended_collection", Value::Bool(false))]))]);
         let body = Wanted::from_config(&cfg).create_body("123456789012", "aws");
         assert_eq!(body.auth_config.and_then(|a| a.role_name).as_deref(), Some("Custom"));
         assert_eq!(body.resources_config.and_then(|r| r.extended_collection), Some(false));
@@ -294,7 +293,7 @@ mod tests {
 
     #[test]
     fn a_written_role_keeps_the_issued_external_id() {
-        let patch = Wanted::from_config(&object([("role_name", Value::String("Other".into()))])).patch_for(&registered()).expect("change");
+        let patch = Wanted::from_config(&Value::object([("role_name", Value::String("Other".into()))])).patch_for(&registered()).expect("change");
         let auth = patch.auth_config.expect("auth section");
         assert_eq!((auth.role_name.as_deref(), auth.external_id.map(|e| e.len())), (Some("Other"), Some(32)));
     }

@@ -7,7 +7,6 @@ use sha2::{Digest, Sha256};
 
 use crate::clients::aws::{CallAs, OperationPreferences, Parameter, StackInstance, StackSet, StackSetInput, Template};
 use crate::clients::secret::Secret;
-use crate::plugin::plan::object;
 use crate::plugin::typed::{self, boolean, map_value, opt_string, string, string_map, Planned, TypeMismatch};
 use crate::plugin::Value;
 
@@ -144,7 +143,7 @@ impl Model {
     }
 
     pub(super) fn to_value(&self) -> Value {
-        object([
+        Value::object([
             ("id", Value::String(self.name.clone())),
             ("name", Value::String(self.name.clone())),
             ("description", opt_string(self.description.as_ref())),
@@ -163,7 +162,7 @@ impl Model {
             ("keys_revision", opt_string(self.keys_revision.as_ref())),
             (
                 "auto_deployment",
-                object([("enabled", Value::Bool(self.auto_deployment)), ("retain_stacks_on_account_removal", Value::Bool(self.retain_stacks))]),
+                Value::object([("enabled", Value::Bool(self.auto_deployment)), ("retain_stacks_on_account_removal", Value::Bool(self.retain_stacks))]),
             ),
             ("managed_execution", Value::Bool(self.managed_execution)),
             ("operation_preferences", self.operation_preferences.clone()),
@@ -318,7 +317,7 @@ impl Model {
             instances
                 .iter()
                 .map(|i| {
-                    object([
+                    Value::object([
                         ("account_id", Value::String(i.account.clone())),
                         ("region", Value::String(i.region.clone())),
                         ("organizational_unit_id", Value::String(i.organizational_unit_id.clone())),
@@ -486,7 +485,7 @@ mod tests {
         assert!(!m.concurrency_written());
         assert_eq!(p.concurrency_mode.as_deref(), Some("SOFT_FAILURE_TOLERANCE"));
         // The console's literal defaults, written out.
-        m.operation_preferences = object([
+        m.operation_preferences = Value::object([
             ("region_concurrency_type", Value::String("SEQUENTIAL".into())),
             ("failure_tolerance_count", Value::from(0)),
             ("max_concurrent_percentage", Value::from(10)),
@@ -498,7 +497,7 @@ mod tests {
         assert_eq!((p.max_concurrent_count, p.max_concurrent_percentage), (None, Some(10)));
         assert_eq!(p.concurrency_mode.as_deref(), Some("STRICT_FAILURE_TOLERANCE"));
         // Strict with a tolerance count: the default concurrency stays within AWS's rule.
-        m.operation_preferences = object([("failure_tolerance_count", Value::from(2)), ("concurrency_mode", Value::String("STRICT_FAILURE_TOLERANCE".into()))]);
+        m.operation_preferences = Value::object([("failure_tolerance_count", Value::from(2)), ("concurrency_mode", Value::String("STRICT_FAILURE_TOLERANCE".into()))]);
         assert_eq!(m.preferences().max_concurrent_count, Some(3));
     }
 

@@ -1,6 +1,5 @@
 //! The `datadog_aws_org_stackset` schema.
 
-use crate::plugin::plan::object;
 use crate::plugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type, Value};
 
 /// Datadog's organizations template, pinned to the release this provider was tested with.
@@ -17,11 +16,11 @@ fn s(v: &str) -> Value {
 }
 
 pub(super) fn default_auto_deployment() -> Value {
-    object([("enabled", Value::Bool(true)), ("retain_stacks_on_account_removal", Value::Bool(false))])
+    Value::object([("enabled", Value::Bool(true)), ("retain_stacks_on_account_removal", Value::Bool(false))])
 }
 
 pub(super) fn default_operation_preferences() -> Value {
-    object([
+    Value::object([
         ("region_concurrency_type", s(DEFAULT_REGION_CONCURRENCY)),
         ("failure_tolerance_count", Value::Null),
         ("failure_tolerance_percentage", Value::Null),
