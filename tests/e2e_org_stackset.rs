@@ -378,11 +378,42 @@ async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
     anyhow::bail!("operations did not finish")
 }
 
+/// Updates the StackSet the way a person would through the AWS API: every template
+/// parameter kept except those in `changed`, and the template kept unless a new
+/// body is given. Waits until it settles.
+async fn update_stack_set_by_hand(cfn: &aws_sdk_cloudformation::Client, body: Option<String>, changed: &[(&str, &str)]) -> anyhow::Result<()> {
+    use aws_sdk_cloudformation::types::{Capability, Parameter};
+    let mut update = cfn.update_stack_set().stack_set_name(SET).capabilities(Capability::CapabilityNamedIam);
+    update = match body {
+        Some(b) => update.template_body(b),
+        None => update.use_previous_template(true),
+    };
+    for k in ["DatadogApiKey", "DatadogAppKey", "DatadogSite", "IAMRoleName", "DisableMetricCollection", "DisableResourceCollection", "CloudSecurityPostureManagement"] {
+        let p = match changed.iter().find(|(name, _)| *name == k) {
+            Some((_, v)) => Parameter::builder().parameter_key(k).parameter_value(*v).build(),
+            None => Parameter::builder().parameter_key(k).use_previous_value(true).build(),
+        };
+        update = update.parameters(p);
+    }
+    update.send().await?;
+    settle(cfn).await
+}
+
+/// The StackSet's entry in a plan's `resource_changes`.
+fn stack_set_change(plan: &Value) -> Value {
+    plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default()
+}
+
+/// One attribute of the StackSet in a state.
+fn stack_set_attribute(state: &Value, name: &str) -> Value {
+    state_resource(state, "datadog_aws_org_stackset.org").map(|r| r["values"][name].clone()).unwrap_or_default()
+}
+
 /// A written template parameter changed and an OU's instances deleted through the
 /// AWS API: both show as in-place updates and apply puts them back.
 #[test]
 fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Result<()> {
-    use aws_sdk_cloudformation::types::{DeploymentTargets, Parameter};
+    use aws_sdk_cloudformation::types::DeploymentTargets;
     let sb = Sandbox::start_fast()?;
     let tf = Terraform::pinned(&sb)?.polling_fast();
     let targets = ["SANDBOX_OU_PRODUCTION", "SANDBOX_OU_DEVELOPMENT"];
@@ -392,25 +423,9 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
     let cfn = cloudformation(&sb);
     let rt = tokio::runtime::Runtime::new()?;
 
-    rt.block_on(async {
-        let keep = |k: &str| Parameter::builder().parameter_key(k).use_previous_value(true).build();
-        cfn.update_stack_set()
-            .stack_set_name(SET)
-            .use_previous_template(true)
-            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
-            .parameters(keep("DatadogApiKey"))
-            .parameters(keep("DatadogAppKey"))
-            .parameters(keep("DatadogSite"))
-            .parameters(keep("IAMRoleName"))
-            .parameters(Parameter::builder().parameter_key("DisableMetricCollection").parameter_value("true").build())
-            .parameters(keep("DisableResourceCollection"))
-            .parameters(keep("CloudSecurityPostureManagement"))
-            .send()
-            .await?;
-        settle(&cfn).await
-    })?;
+    rt.block_on(update_stack_set_by_hand(&cfn, None, &[("DisableMetricCollection", "true")]))?;
     let plan = tf.plan_json()?;
-    let set = plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default();
+    let set = stack_set_change(&plan);
     assert_eq!(set["change"]["actions"], json!(["update"]));
     assert_eq!(set["change"]["before"]["disable_metric_collection"], true, "the refresh must read the parameter back");
     tf.apply()?;
@@ -442,34 +457,28 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
 /// puts the configured template and the one region back.
 #[test]
 fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() -> anyhow::Result<()> {
-    use aws_sdk_cloudformation::types::{Capability, DeploymentTargets, Parameter};
+    use aws_sdk_cloudformation::types::DeploymentTargets;
     let sb = Sandbox::start_fast()?;
     let tf = Terraform::pinned(&sb)?.polling_fast();
     tf.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
     tf.apply()?;
-    let applied = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["template_sha256"].clone()).unwrap_or_default();
+    let applied = stack_set_attribute(&tf.state_json()?, "template_sha256");
     let cfn = cloudformation(&sb);
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let set = cfn.describe_stack_set().stack_set_name(SET).send().await?;
         let body = set.stack_set().and_then(|s| s.template_body()).unwrap_or_default().to_owned();
-        let keep = |k: &str| Parameter::builder().parameter_key(k).use_previous_value(true).build();
-        let mut update = cfn.update_stack_set().stack_set_name(SET).template_body(format!("{body}\n# edited by hand\n")).capabilities(Capability::CapabilityNamedIam);
-        for k in ["DatadogApiKey", "DatadogAppKey", "DatadogSite", "IAMRoleName", "DisableMetricCollection", "DisableResourceCollection", "CloudSecurityPostureManagement"] {
-            update = update.parameters(keep(k));
-        }
-        update.send().await?;
-        settle(&cfn).await
+        update_stack_set_by_hand(&cfn, Some(format!("{body}\n# edited by hand\n")), &[]).await
     })?;
     let plan = tf.plan_json()?;
-    let set = plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default();
+    let set = stack_set_change(&plan);
     assert_eq!(set["change"]["actions"], json!(["update"]), "{set}");
     assert_eq!(set["change"]["before"]["template_url"], set["change"]["after"]["template_url"], "the configured URL must be left as written");
     assert_ne!(set["change"]["before"]["template_sha256"], applied, "the refresh must read the edited template's hash");
     assert_eq!(set["change"]["after_unknown"]["template_sha256"], true, "{set}");
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not put the template back");
-    let now = state_resource(&tf.state_json()?, "datadog_aws_org_stackset.org").map(|r| r["values"]["template_sha256"].clone()).unwrap_or_default();
+    let now = stack_set_attribute(&tf.state_json()?, "template_sha256");
     assert_eq!(now, applied);
 
     let production = sb.var("SANDBOX_OU_PRODUCTION").unwrap_or_default().to_owned();
@@ -483,7 +492,7 @@ fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() 
         settle(&cfn).await
     })?;
     let plan = tf.plan_json()?;
-    let set = plan["resource_changes"].as_array().and_then(|c| c.iter().find(|r| r["address"] == "datadog_aws_org_stackset.org")).cloned().unwrap_or_default();
+    let set = stack_set_change(&plan);
     assert_eq!(set["change"]["actions"], json!(["update"]), "{set}");
     assert_eq!(set["change"]["before"]["region"], "us-east-1", "region keeps what the configuration says");
     assert_eq!(set["change"]["before"]["deployed_regions"], json!(["eu-west-1", "us-east-1"]));
@@ -491,7 +500,7 @@ fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() 
     tf.apply()?;
     assert!(tf.plan_is_empty()?, "apply did not remove the second region");
     let state = tf.state_json()?;
-    let instances = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"]["instances"].clone()).unwrap_or_default();
+    let instances = stack_set_attribute(&state, "instances");
     let regions: BTreeSet<&str> = instances.as_array().into_iter().flatten().filter_map(|i| i["region"].as_str()).collect();
     assert_eq!(regions, BTreeSet::from(["us-east-1"]));
     Ok(())
@@ -511,7 +520,7 @@ fn e2e_region_change_moves_instances_in_place() -> anyhow::Result<()> {
     tf.apply()?;
     assert!(tf.plan_is_empty()?);
     let state = tf.state_json()?;
-    let instances = state_resource(&state, "datadog_aws_org_stackset.org").map(|r| r["values"]["instances"].clone()).unwrap_or_default();
+    let instances = stack_set_attribute(&state, "instances");
     let regions: BTreeSet<&str> = instances.as_array().into_iter().flatten().filter_map(|i| i["region"].as_str()).collect();
     assert_eq!(regions, BTreeSet::from(["eu-west-1"]));
     Ok(())
