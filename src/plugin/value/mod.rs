@@ -215,44 +215,36 @@ pub enum ValueError {
     },
 }
 
+/// The `path` of any [`ValueError`], shared or mutable alike.
+macro_rules! path_of {
+    ($error:expr) => {
+        match $error {
+            ValueError::MsgpackKind { path, .. }
+            | ValueError::JsonKind { path, .. }
+            | ValueError::ValueKind { path, .. }
+            | ValueError::UnsupportedAttribute { path, .. }
+            | ValueError::MissingAttribute { path, .. }
+            | ValueError::DuplicateKey { path, .. }
+            | ValueError::TupleLength { path, .. }
+            | ValueError::InvalidNumber { path, .. }
+            | ValueError::InvalidType { path, .. }
+            | ValueError::MalformedMsgpack { path, .. }
+            | ValueError::MalformedJson { path, .. }
+            | ValueError::TooDeep { path, .. }
+            | ValueError::UnknownInJson { path }
+            | ValueError::Unencodable { path, .. } => path,
+        }
+    };
+}
+
 impl ValueError {
     /// Where in the value the problem is.
     pub fn path(&self) -> &AttrPath {
-        match self {
-            ValueError::MsgpackKind { path, .. }
-            | ValueError::JsonKind { path, .. }
-            | ValueError::ValueKind { path, .. }
-            | ValueError::UnsupportedAttribute { path, .. }
-            | ValueError::MissingAttribute { path, .. }
-            | ValueError::DuplicateKey { path, .. }
-            | ValueError::TupleLength { path, .. }
-            | ValueError::InvalidNumber { path, .. }
-            | ValueError::InvalidType { path, .. }
-            | ValueError::MalformedMsgpack { path, .. }
-            | ValueError::MalformedJson { path, .. }
-            | ValueError::TooDeep { path, .. }
-            | ValueError::UnknownInJson { path }
-            | ValueError::Unencodable { path, .. } => path,
-        }
+        path_of!(self)
     }
 
     fn path_mut(&mut self) -> &mut AttrPath {
-        match self {
-            ValueError::MsgpackKind { path, .. }
-            | ValueError::JsonKind { path, .. }
-            | ValueError::ValueKind { path, .. }
-            | ValueError::UnsupportedAttribute { path, .. }
-            | ValueError::MissingAttribute { path, .. }
-            | ValueError::DuplicateKey { path, .. }
-            | ValueError::TupleLength { path, .. }
-            | ValueError::InvalidNumber { path, .. }
-            | ValueError::InvalidType { path, .. }
-            | ValueError::MalformedMsgpack { path, .. }
-            | ValueError::MalformedJson { path, .. }
-            | ValueError::TooDeep { path, .. }
-            | ValueError::UnknownInJson { path }
-            | ValueError::Unencodable { path, .. } => path,
-        }
+        path_of!(self)
     }
 
     /// Re-roots an error raised by a helper that only sees a piece of the
