@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 use serde_json::Value as Json;
 
+use super::walk;
 use super::{AttrPath, Number, PathStep, Type, Value, ValueError, MAX_DEPTH};
 
 impl Value {
@@ -291,46 +292,9 @@ impl Encoder {
         AttrPath(self.path.clone())
     }
 
-    fn mismatch(&self, ty: &Type, got: &Value) -> ValueError {
-        ValueError::ValueKind {
-            path: self.here(),
-            expected: ty.to_string(),
-            got: match got {
-                Value::Dynamic { ty, .. } => format!("dynamic value of type {ty}"),
-                other => other.kind_name().to_owned(),
-            },
-        }
-    }
-
-    /// Encodes `v` as `ty`; a small dispatcher, as in the decoder.
+    /// Encodes `v` as `ty` (the walk is shared with msgpack: [`walk::encode`]).
     fn value(&mut self, v: &Value, ty: &Type, depth: usize) -> Result<Json, ValueError> {
-        if depth > MAX_DEPTH {
-            return Err(ValueError::TooDeep {
-                path: self.here(),
-                limit: MAX_DEPTH,
-            });
-        }
-        if *ty == Type::Dynamic {
-            return self.dynamic(v, depth);
-        }
-        match (ty, v) {
-            (_, Value::Null) => Ok(Json::Null),
-            (_, Value::Unknown) => Err(ValueError::UnknownInJson { path: self.here() }),
-            (_, Value::Dynamic { ty: inner, value }) if inner == ty => {
-                self.value(value, ty, depth + 1)
-            }
-            (Type::String, Value::String(s)) => Ok(Json::String(s.clone())),
-            (Type::Bool, Value::Bool(b)) => Ok(Json::Bool(*b)),
-            (Type::Number, Value::Number(n)) => self.number(n),
-            (Type::List(elem), Value::List(items)) => self.seq(items, elem, false, depth),
-            (Type::Set(elem), Value::Set(items)) => self.seq(items, elem, true, depth),
-            (Type::Tuple(elems), Value::Tuple(items)) => self.tuple(items, elems, depth),
-            (Type::Map(elem), Value::Map(entries)) => self.map(entries, elem, depth),
-            (Type::Object { attrs, optional }, Value::Object(values)) => {
-                self.object(values, attrs, optional, depth)
-            }
-            (ty, other) => Err(self.mismatch(ty, other)),
-        }
+        walk::encode(self, v, ty, depth)
     }
 
     #[inline(never)]
@@ -458,6 +422,43 @@ impl Encoder {
                 (ty, Cow::Owned(reshaped))
             }
         }))
+    }
+}
+
+impl walk::Encode for Encoder {
+    type Out = Json;
+    fn here(&self) -> AttrPath {
+        Encoder::here(self)
+    }
+    fn null(&mut self) -> Result<Json, ValueError> {
+        Ok(Json::Null)
+    }
+    fn unknown(&mut self) -> Result<Json, ValueError> {
+        Err(ValueError::UnknownInJson { path: self.here() })
+    }
+    fn string(&mut self, s: &str) -> Result<Json, ValueError> {
+        Ok(Json::String(s.to_owned()))
+    }
+    fn boolean(&mut self, b: bool) -> Result<Json, ValueError> {
+        Ok(Json::Bool(b))
+    }
+    fn number(&mut self, n: &Number) -> Result<Json, ValueError> {
+        Encoder::number(self, n)
+    }
+    fn seq(&mut self, items: &[Value], elem: &Type, set: bool, depth: usize) -> Result<Json, ValueError> {
+        Encoder::seq(self, items, elem, set, depth)
+    }
+    fn tuple(&mut self, items: &[Value], elems: &[Type], depth: usize) -> Result<Json, ValueError> {
+        Encoder::tuple(self, items, elems, depth)
+    }
+    fn map(&mut self, entries: &BTreeMap<String, Value>, elem: &Type, depth: usize) -> Result<Json, ValueError> {
+        Encoder::map(self, entries, elem, depth)
+    }
+    fn object(&mut self, values: &BTreeMap<String, Value>, attrs: &BTreeMap<String, Type>, optional: &BTreeSet<String>, depth: usize) -> Result<Json, ValueError> {
+        Encoder::object(self, values, attrs, optional, depth)
+    }
+    fn dynamic(&mut self, v: &Value, depth: usize) -> Result<Json, ValueError> {
+        Encoder::dynamic(self, v, depth)
     }
 }
 

@@ -29,6 +29,7 @@ mod msgpack;
 mod number;
 mod path;
 mod ty;
+mod walk;
 
 use std::collections::BTreeMap;
 

@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rmp::Marker;
 
+use super::walk;
 use super::{AttrPath, Number, PathStep, Type, Value, ValueError, MAX_DEPTH};
 
 /// go-cty's unrefined unknown: fixext1, extension type 0, one zero byte.
@@ -667,58 +668,9 @@ impl Encoder {
         self.io(r)
     }
 
-    fn mismatch(&self, ty: &Type, got: &Value) -> ValueError {
-        ValueError::ValueKind {
-            path: self.here(),
-            expected: ty.to_string(),
-            got: match got {
-                Value::Dynamic { ty, .. } => format!("dynamic value of type {ty}"),
-                other => other.kind_name().to_owned(),
-            },
-        }
-    }
-
-    /// Encodes `v` as type `ty`. A small dispatcher over per-kind helpers,
-    /// for the same stack-frame reason as the decoder's.
+    /// Encodes `v` as type `ty` (the walk is shared with JSON: [`walk::encode`]).
     fn value(&mut self, v: &Value, ty: &Type, depth: usize) -> Result<(), ValueError> {
-        if depth > MAX_DEPTH {
-            return Err(ValueError::TooDeep {
-                path: self.here(),
-                limit: MAX_DEPTH,
-            });
-        }
-        if *ty == Type::Dynamic {
-            return self.dynamic(v, depth);
-        }
-        match (ty, v) {
-            (_, Value::Null) => {
-                let r = rmp::encode::write_nil(&mut self.out);
-                self.io(r)
-            }
-            (_, Value::Unknown) => {
-                self.out.extend_from_slice(&UNKNOWN_BYTES);
-                Ok(())
-            }
-            // A value decoded from a dynamic slot may be reused in a slot of
-            // its own concrete type.
-            (_, Value::Dynamic { ty: inner, value }) if inner == ty => {
-                self.value(value, ty, depth + 1)
-            }
-            (Type::String, Value::String(s)) => self.str(s),
-            (Type::Bool, Value::Bool(b)) => {
-                let r = rmp::encode::write_bool(&mut self.out, *b);
-                self.io(r)
-            }
-            (Type::Number, Value::Number(n)) => self.number(n),
-            (Type::List(elem), Value::List(items)) => self.seq(items, elem, false, depth),
-            (Type::Set(elem), Value::Set(items)) => self.seq(items, elem, true, depth),
-            (Type::Tuple(elems), Value::Tuple(items)) => self.tuple(items, elems, depth),
-            (Type::Map(elem), Value::Map(entries)) => self.map(entries, elem, depth),
-            (Type::Object { attrs, optional }, Value::Object(values)) => {
-                self.object(values, attrs, optional, depth)
-            }
-            (ty, other) => Err(self.mismatch(ty, other)),
-        }
+        walk::encode(self, v, ty, depth)
     }
 
     #[inline(never)]
@@ -881,6 +833,46 @@ impl Encoder {
         self.io(r)?;
         self.out.extend_from_slice(&type_json);
         Ok(Some((ty, value)))
+    }
+}
+
+impl walk::Encode for Encoder {
+    type Out = ();
+    fn here(&self) -> AttrPath {
+        Encoder::here(self)
+    }
+    fn null(&mut self) -> Result<(), ValueError> {
+        let r = rmp::encode::write_nil(&mut self.out);
+        self.io(r)
+    }
+    fn unknown(&mut self) -> Result<(), ValueError> {
+        self.out.extend_from_slice(&UNKNOWN_BYTES);
+        Ok(())
+    }
+    fn string(&mut self, s: &str) -> Result<(), ValueError> {
+        self.str(s)
+    }
+    fn boolean(&mut self, b: bool) -> Result<(), ValueError> {
+        let r = rmp::encode::write_bool(&mut self.out, b);
+        self.io(r)
+    }
+    fn number(&mut self, n: &Number) -> Result<(), ValueError> {
+        Encoder::number(self, n)
+    }
+    fn seq(&mut self, items: &[Value], elem: &Type, set: bool, depth: usize) -> Result<(), ValueError> {
+        Encoder::seq(self, items, elem, set, depth)
+    }
+    fn tuple(&mut self, items: &[Value], elems: &[Type], depth: usize) -> Result<(), ValueError> {
+        Encoder::tuple(self, items, elems, depth)
+    }
+    fn map(&mut self, entries: &BTreeMap<String, Value>, elem: &Type, depth: usize) -> Result<(), ValueError> {
+        Encoder::map(self, entries, elem, depth)
+    }
+    fn object(&mut self, values: &BTreeMap<String, Value>, attrs: &BTreeMap<String, Type>, optional: &BTreeSet<String>, depth: usize) -> Result<(), ValueError> {
+        Encoder::object(self, values, attrs, optional, depth)
+    }
+    fn dynamic(&mut self, v: &Value, depth: usize) -> Result<(), ValueError> {
+        Encoder::dynamic(self, v, depth)
     }
 }
 
