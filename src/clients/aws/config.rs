@@ -55,7 +55,7 @@ impl Default for AwsSettings {
 pub struct AssumeRole {
     /// The role's ARN.
     pub role_arn: String,
-    /// `RoleSessionName`; [`DEFAULT_SESSION_NAME`] when unset.
+    /// `RoleSessionName`; `terraform-provider-datadog` when unset.
     pub session_name: Option<String>,
     /// `ExternalId`, when the role's trust policy asks for one.
     pub external_id: Option<Secret>,
