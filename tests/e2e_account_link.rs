@@ -406,3 +406,39 @@ fn e2e_a_refresh_of_many_links_lists_the_accounts_once() -> anyhow::Result<()> {
     assert_eq!(planned_changes(&plan), vec![(format!("datadog_aws_account_link.many[\"{}\"]", ids[0]), vec!["create".to_owned()])]);
     Ok(())
 }
+
+/// Resource identity (Terraform 1.12+): a created link records its identity (the
+/// account and partition) in state, and `import { identity = { … } }` adopts a
+/// hand-made account with an empty plan after.
+#[test]
+fn e2e_identity_is_recorded_and_import_by_identity_changes_nothing() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let dd = sb.datadog();
+    let hand_made = json!({"data": {"type": "account", "attributes": {
+        "aws_account_id": ACCOUNT_B, "aws_partition": "aws", "account_tags": ["team:data"], "auth_config": {"role_name": "HandMadeRole"}
+    }}});
+    dd.api("POST", "/api/v2/integration/aws/accounts", Some(&hand_made))?.ensure_success()?;
+
+    let tf = Terraform::pinned(&sb)?;
+    tf.write_main_tf(&format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n\nresource \"datadog_aws_account_link\" \"a\" {{\n  aws_account_id = \"{ACCOUNT_A}\"\n}}\n\n\
+         import {{\n  to       = datadog_aws_account_link.b\n  identity = {{ aws_account_id = \"{ACCOUNT_B}\" }}\n}}\n\n\
+         resource \"datadog_aws_account_link\" \"b\" {{\n  aws_account_id = \"{ACCOUNT_B}\"\n}}\n"
+    ))?;
+    let plan = tf.plan_json()?;
+    let importing: Vec<&str> = plan["resource_changes"].as_array().into_iter().flatten().filter(|c| !c["change"]["importing"].is_null()).filter_map(|c| c["address"].as_str()).collect();
+    assert_eq!(importing, vec!["datadog_aws_account_link.b"], "import by identity");
+    assert_eq!(planned_changes(&plan), vec![("datadog_aws_account_link.a".to_owned(), vec!["create".to_owned()])]);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+
+    let state: Value = serde_json::from_str(&tf.test_dir().read_file("terraform.tfstate")?)?;
+    for (name, account) in [("a", ACCOUNT_A), ("b", ACCOUNT_B)] {
+        let instance = state["resources"].as_array().into_iter().flatten().find(|r| r["name"] == name).map(|r| r["instances"][0].clone()).unwrap_or_default();
+        assert_eq!(instance["identity"], json!({"aws_account_id": account, "aws_partition": "aws"}), "{instance}");
+        assert_eq!(instance["identity_schema_version"], 0);
+    }
+    let tags = sb.datadog().accounts()?.into_iter().find(|a| a["attributes"]["aws_account_id"] == ACCOUNT_B).map(|a| a["attributes"]["account_tags"].clone());
+    assert_eq!(tags, Some(json!(["team:data"])), "the import must change nothing in Datadog");
+    Ok(())
+}

@@ -278,6 +278,28 @@ fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Import by identity (Terraform 1.12+): `identity = { name, administration_region }`
+/// imports the StackSet like `NAME,SELF,REGION` would; state records the identity.
+#[test]
+fn e2e_import_by_identity_then_plan_is_empty() -> anyhow::Result<()> {
+    let sb = Sandbox::start_fast()?;
+    let owner = Terraform::pinned(&sb)?.polling_fast();
+    owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
+    owner.apply()?;
+    let other = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_import_identity")?);
+    other.write_main_tf(&format!(
+        "{}\nimport {{\n  to       = datadog_aws_org_stackset.org\n  identity = {{\n    name                  = \"{SET}\"\n    administration_region = \"us-east-1\"\n  }}\n}}\n",
+        config(&sb, &["SANDBOX_OU_PRODUCTION"], "")
+    ))?;
+    other.apply()?;
+    assert!(other.plan_is_empty()?, "plan after import is not empty");
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1);
+    let state: Value = serde_json::from_str(&other.test_dir().read_file("terraform.tfstate")?)?;
+    let set = state["resources"].as_array().into_iter().flatten().find(|r| r["type"] == "datadog_aws_org_stackset").map(|r| r["instances"][0].clone()).unwrap_or_default();
+    assert_eq!(set["identity"], json!({"name": SET, "call_as": "SELF", "administration_region": "us-east-1"}), "{set}");
+    Ok(())
+}
+
 /// Terraform killed (SIGKILL) while it waits for the instances: the next apply
 /// joins or finishes the interrupted operation, without a duplicate.
 #[test]

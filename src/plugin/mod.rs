@@ -12,6 +12,7 @@ pub mod convert;
 pub(crate) mod core;
 pub mod diagnostics;
 pub mod handshake;
+pub mod identity;
 pub mod logging;
 pub mod pb;
 pub mod plan;
@@ -27,6 +28,7 @@ pub mod value;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use provider::Provider;
+pub use identity::{IdentityAttribute, IdentitySchema};
 pub use resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{AttrPath, PathStep, Type, Value};

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::Diagnostics;
+use super::identity::IdentitySchema;
 use super::schema::Schema;
 use super::value::{AttrPath, Value};
 
@@ -97,6 +98,21 @@ pub trait Resource: Send + Sync + 'static {
     /// Turns an import id into a state that `read` then completes. The error for a
     /// malformed id lists every accepted form.
     async fn import(&self, ctx: &CallCtx, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// The identity schema (Terraform 1.12+); `None`: the type has no identity.
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes; `None` while it is not known.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// The import id an `import { identity = { … } }` stands for.
+    fn import_id(&self, _identity: &Value) -> Option<String> {
+        None
+    }
 
     /// Upgrades stored JSON state written at schema `version` to the current schema.
     /// The default accepts the current version and refuses newer ones.

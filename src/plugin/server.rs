@@ -15,6 +15,7 @@ use tracing::Instrument;
 use super::convert::{attr_path, decode, diagnostics, encode, private_bytes, private_from, schema};
 use super::core;
 use super::diagnostics::Diagnostics;
+use super::identity::IdentitySchema;
 use super::pb::tfplugin6 as pb;
 use super::provider::Provider;
 use super::resource::Resource;
@@ -56,6 +57,41 @@ impl ProviderService {
             );
         }
         found
+    }
+}
+
+/// The identity of the object `state` describes, for the wire; `None` when the type
+/// has none or it is not known yet.
+fn identity_of(r: &dyn Resource, state: &Value) -> Option<pb::ResourceIdentityData> {
+    let schema = r.identity_schema()?;
+    if state.is_null() {
+        return None;
+    }
+    identity_data(schema, &r.identity(state)?)
+}
+
+fn identity_data(schema: &IdentitySchema, identity: &Value) -> Option<pb::ResourceIdentityData> {
+    if !identity.is_wholly_known() {
+        return None;
+    }
+    let data = encode(identity, &schema.object_type()).ok()?;
+    Some(pb::ResourceIdentityData { identity_data: Some(data) })
+}
+
+fn identity_schema(s: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: s.version,
+        identity_attributes: s
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_owned(),
+                r#type: a.ty.to_json_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.to_owned(),
+            })
+            .collect(),
     }
 }
 
@@ -193,17 +229,39 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+        let identity_schemas = self
+            .resources
+            .iter()
+            .filter_map(|(name, (r, _))| r.identity_schema().map(|s| ((*name).to_owned(), identity_schema(s))))
+            .collect();
+        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() }))
     }
 
     async fn upgrade_resource_identity(
         &self,
-        _: Request<pb::upgrade_resource_identity::Request>,
+        req: Request<pb::upgrade_resource_identity::Request>,
     ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
-        Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: diagnostics(unsupported("resource identities")),
-        }))
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_identity = None;
+        if let Some((r, _)) = self.resource(&req.type_name, &mut diags) {
+            match r.identity_schema() {
+                // Version 0 is the only one so far: read it as it is.
+                Some(schema) if req.version <= schema.version => {
+                    let json = req.raw_identity.as_ref().map(|raw| raw.json.as_slice()).unwrap_or_default();
+                    match Value::decode_json_lenient(json, &schema.object_type()) {
+                        Ok(v) => upgraded_identity = identity_data(schema, &v),
+                        Err(e) => diags.error_at(e.path().clone(), "Cannot read the stored resource identity", e.to_string()),
+                    }
+                }
+                Some(_) => diags.error(
+                    "Identity written by a newer provider",
+                    format!("The identity of this {} was written with version {}; upgrade the provider.", req.type_name, req.version),
+                ),
+                None => diags.extend(unsupported("resource identities for this type")),
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_identity::Response { upgraded_identity, diagnostics: diagnostics(diags) }))
     }
 
     async fn configure_provider(
@@ -233,6 +291,7 @@ impl pb::provider_server::Provider for ProviderService {
             let core::ReadResourceResponse { new_state, private, diagnostics } =
                 core::read_resource(&*r, &self.stop.call_ctx(), read).await;
             diags.extend(diagnostics);
+            out.new_identity = identity_of(&*r, &new_state);
             out.new_state = encode_or_diag(&new_state, &ty, "state", &mut diags);
             out.private = private_bytes(&private);
         }
@@ -257,11 +316,14 @@ impl pb::provider_server::Provider for ProviderService {
                 (req.config.as_ref(), "configuration"),
             ];
             let Some([prior, proposed, config]) = decode_all(wire, &ty, &mut diags) else { return };
+            let prior_for_identity = prior.clone();
             let plan = core::PlanResourceChangeRequest { prior, proposed, config, prior_private: private_from(&req.prior_private) };
             let core::PlanResourceChangeResponse { planned, requires_replace, private, diagnostics } =
                 core::plan_resource_change(&*r, &self.stop.call_ctx(), plan).await;
             diags.extend(diagnostics);
             out.requires_replace = requires_replace.iter().filter_map(attr_path).collect();
+            // Known at plan for most creates; an update keeps the prior identity.
+            out.planned_identity = identity_of(&*r, &planned).or_else(|| identity_of(&*r, &prior_for_identity));
             out.planned_state = encode_or_diag(&planned, &ty, "plan", &mut diags);
             out.planned_private = private_bytes(&private);
         }
@@ -290,6 +352,7 @@ impl pb::provider_server::Provider for ProviderService {
             let core::ApplyResourceChangeResponse { new_state, private, diagnostics } =
                 core::apply_resource_change(&*r, &self.stop.call_ctx(), apply).await;
             diags.extend(diagnostics);
+            out.new_identity = identity_of(&*r, &new_state);
             out.new_state = encode_or_diag(&new_state, &ty, "new state", &mut diags);
             out.private = private_bytes(&private);
         }
@@ -308,15 +371,29 @@ impl pb::provider_server::Provider for ProviderService {
         let mut out = pb::import_resource_state::Response::default();
         async {
             let Some((r, ty)) = self.resource(&req.type_name, &mut diags) else { return };
-            let core::ImportResourceStateResponse { state, diagnostics } =
-                core::import_resource_state(&*r, &self.stop.call_ctx(), &req.id).await;
+            // `import { identity = { … } }` sends no id: the resource says which it means.
+            let id = match (req.id.is_empty(), req.identity.as_ref(), r.identity_schema()) {
+                (true, Some(given), Some(schema)) => {
+                    let Some(identity) = decode_or_diag(given.identity_data.as_ref(), &schema.object_type(), "identity", &mut diags) else { return };
+                    match r.import_id(&identity) {
+                        Some(id) => id,
+                        None => {
+                            diags.error("Incomplete identity", "The identity to import lacks an attribute it requires; see the resource's Import section.");
+                            return;
+                        }
+                    }
+                }
+                _ => req.id.clone(),
+            };
+            let core::ImportResourceStateResponse { state, diagnostics } = core::import_resource_state(&*r, &self.stop.call_ctx(), &id).await;
             diags.extend(diagnostics);
+            let identity = state.as_ref().and_then(|s| identity_of(&*r, s)).or_else(|| req.identity.clone());
             if let Some(state) = state.and_then(|v| encode_or_diag(&v, &ty, "imported state", &mut diags)) {
                 out.imported_resources.push(pb::import_resource_state::ImportedResource {
                     type_name: req.type_name.clone(),
                     state: Some(state),
                     private: Vec::new(),
-                    identity: None,
+                    identity,
                 });
             }
         }

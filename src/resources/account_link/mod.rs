@@ -21,7 +21,7 @@ use async_trait::async_trait;
 
 use crate::clients::datadog::{AccountConfig, DatadogApi, DatadogError};
 use crate::poll::{Polled, Unfinished};
-use crate::plugin::{ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
+use crate::plugin::{IdentitySchema, ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
 pub use model::Link;
@@ -31,6 +31,7 @@ use wanted::Wanted;
 #[derive(Debug)]
 pub struct AccountLink {
     schema: Schema,
+    identity: IdentitySchema,
     data: Arc<ProviderData>,
 }
 
@@ -38,7 +39,7 @@ impl AccountLink {
     /// A link type using the provider's clients.
     #[must_use]
     pub fn new(data: Arc<ProviderData>) -> Self {
-        AccountLink { schema: schema::schema(), data }
+        AccountLink { schema: schema::schema(), identity: schema::identity(), data }
     }
 }
 
@@ -199,6 +200,20 @@ impl Resource for AccountLink {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        Some(&self.identity)
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let text = |n: &str| state.get_attr(n).and_then(Value::as_str).map(str::to_owned);
+        self.identity.value(&[("aws_account_id", text("aws_account_id")), ("aws_partition", text("aws_partition"))])
+    }
+
+    /// Import by account id (the partition is the config's own).
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        identity.get_attr("aws_account_id").and_then(Value::as_str).map(str::to_owned)
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -7,7 +7,7 @@
 //! choice. A setting the configuration writes is managed fully: sent, checked for
 //! drift at plan, repaired at apply.
 
-use crate::plugin::{Attribute, Block, NestedBlock, Nesting, Schema, Value};
+use crate::plugin::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema, Type, Value};
 
 /// The IAM role name Datadog's template creates: what a link that registers the
 /// account itself (nobody registered it before) sends when `role_name` is not set.
@@ -24,6 +24,17 @@ fn setting(a: Attribute) -> Attribute {
 }
 
 /// The resource schema.
+/// The link's identity: the AWS account it integrates (and its partition).
+pub(super) fn identity() -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute { name: "aws_account_id", ty: Type::String, required_for_import: true, description: "The 12-digit AWS account id." },
+            IdentityAttribute { name: "aws_partition", ty: Type::String, required_for_import: false, description: "`aws`, `aws-cn` or `aws-us-gov`." },
+        ],
+    }
+}
+
 pub(super) fn schema() -> Schema {
     let metrics = setting(Attribute::nested(
         "metrics",

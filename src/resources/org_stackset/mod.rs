@@ -37,7 +37,7 @@ use async_trait::async_trait;
 
 use crate::clients::aws::{AwsError, InstanceTargets, StackSets, TrustedAccess};
 use crate::clients::secret::Secret;
-use crate::plugin::{ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
+use crate::plugin::{IdentitySchema, ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
 use model::Model;
@@ -54,6 +54,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
 #[derive(Debug)]
 pub struct OrgStackSet {
     schema: Schema,
+    identity: IdentitySchema,
     data: Arc<ProviderData>,
     accounts: AccountCache,
 }
@@ -62,7 +63,7 @@ impl OrgStackSet {
     /// A StackSet type using the provider's clients.
     #[must_use]
     pub fn new(data: Arc<ProviderData>) -> Self {
-        OrgStackSet { schema: schema::schema(), data, accounts: AccountCache::default() }
+        OrgStackSet { schema: schema::schema(), identity: schema::identity(), data, accounts: AccountCache::default() }
     }
 }
 
@@ -109,6 +110,27 @@ impl Resource for OrgStackSet {
 
     fn schema(&self) -> &Schema {
         &self.schema
+    }
+
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        Some(&self.identity)
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let m = Model::from_value(state);
+        let name = (!m.name.is_empty()).then(|| m.name.clone());
+        self.identity.value(&[("name", name), ("call_as", Some(m.call_as.as_str().to_owned())), ("administration_region", m.home_region())])
+    }
+
+    /// `NAME,CALL_AS,REGION`, the import id that names the same StackSet.
+    fn import_id(&self, identity: &Value) -> Option<String> {
+        let text = |n: &str| identity.get_attr(n).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let name = text("name")?;
+        Some(match (text("call_as"), text("administration_region")) {
+            (call_as, Some(region)) => format!("{name},{},{region}", call_as.unwrap_or("SELF")),
+            (Some(call_as), None) => format!("{name},{call_as}"),
+            (None, None) => name.to_owned(),
+        })
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

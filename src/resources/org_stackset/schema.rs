@@ -1,6 +1,6 @@
 //! The `datadog_aws_org_stackset` schema.
 
-use crate::plugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type, Value};
+use crate::plugin::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema, Type, Value};
 
 /// Datadog's organizations template, pinned to the release this provider was tested with.
 pub(super) const DEFAULT_TEMPLATE_URL: &str =
@@ -10,6 +10,23 @@ pub(super) const DEFAULT_TEMPLATE_URL: &str =
 pub(super) const DEFAULT_ROLE_NAME: &str = "DatadogIntegrationRole";
 /// Regions one at a time: the guide's "sequential".
 pub(super) const DEFAULT_REGION_CONCURRENCY: &str = "SEQUENTIAL";
+
+/// The StackSet's identity: its name, who administers it, and where it lives.
+pub(super) fn identity() -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute { name: "name", ty: Type::String, required_for_import: true, description: "The StackSet name." },
+            IdentityAttribute { name: "call_as", ty: Type::String, required_for_import: false, description: "`SELF` (default) or `DELEGATED_ADMIN`." },
+            IdentityAttribute {
+                name: "administration_region",
+                ty: Type::String,
+                required_for_import: false,
+                description: "The region the StackSet lives in; default: the run's AWS region.",
+            },
+        ],
+    }
+}
 
 fn s(v: &str) -> Value {
     Value::String(v.to_owned())
