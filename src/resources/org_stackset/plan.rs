@@ -230,8 +230,13 @@ impl OrgStackSet {
             );
         }
         let settings_change = template_drift || model::set_settings(&prior) != model::set_settings(&desired);
-        let wanted_regions = desired.region_name().map_or(Planned::Unknown, |r| Planned::Known(BTreeSet::from([r])));
-        let regions_drift = prior.deployed_regions != Planned::Null && prior.deployed_regions != wanted_regions;
+        // A state written before `deployed_regions` existed, planned without a refresh,
+        // keeps it null rather than showing a change that is not one.
+        let wanted_regions = match &prior.deployed_regions {
+            Planned::Null => Planned::Null,
+            _ => desired.region_name().map_or(Planned::Unknown, |r| Planned::Known(BTreeSet::from([r]))),
+        };
+        let regions_drift = prior.deployed_regions != wanted_regions;
         put(&mut change.planned, "deployed_regions", wanted_regions.to_value());
         let missing: Vec<String> = expected.difference(&prior.account_ids.known().cloned().unwrap_or_default()).cloned().collect();
         if !missing.is_empty() {
