@@ -259,22 +259,27 @@ fn e2e_throttling_and_operation_in_progress_converge() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A StackSet applied from one directory, then imported with `import_block` into a
+/// second directory with the same configuration; returns the second, applied. The
+/// links there are adopted (they exist in Datadog); the plan after is empty and no
+/// second StackSet is ever created.
+fn import_into_another_directory(sb: &Sandbox, dir: &str, import_block: &str) -> anyhow::Result<Terraform> {
+    let owner = Terraform::pinned(sb)?.polling_fast();
+    owner.write_main_tf(&config(sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
+    owner.apply()?;
+    let other = Terraform::pinned(sb)?.polling_fast().in_dir(TestDir::new(dir)?);
+    other.write_main_tf(&format!("{}\n{import_block}", config(sb, &["SANDBOX_OU_PRODUCTION"], "")))?;
+    other.apply()?;
+    assert!(other.plan_is_empty()?, "plan after import is not empty");
+    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1);
+    Ok(other)
+}
+
 /// Import by name with matching configuration: the next plan is empty.
 #[test]
 fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let owner = Terraform::pinned(&sb)?.polling_fast();
-    owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
-    owner.apply()?;
-    let other = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_import")?);
-    other.write_main_tf(&format!(
-        "{}\nimport {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n",
-        config(&sb, &["SANDBOX_OU_PRODUCTION"], "")
-    ))?;
-    // Links are adopted (they exist in Datadog), the StackSet imported.
-    other.apply()?;
-    assert!(other.plan_is_empty()?, "plan after import is not empty");
-    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1);
+    import_into_another_directory(&sb, "e2e_stackset_import", &format!("import {{\n  to = datadog_aws_org_stackset.org\n  id = \"{SET}\"\n}}\n"))?;
     Ok(())
 }
 
@@ -283,17 +288,8 @@ fn e2e_import_by_name_then_plan_is_empty() -> anyhow::Result<()> {
 #[test]
 fn e2e_import_by_identity_then_plan_is_empty() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
-    let owner = Terraform::pinned(&sb)?.polling_fast();
-    owner.write_main_tf(&config(&sb, &["SANDBOX_OU_PRODUCTION"], ""))?;
-    owner.apply()?;
-    let other = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_stackset_import_identity")?);
-    other.write_main_tf(&format!(
-        "{}\nimport {{\n  to       = datadog_aws_org_stackset.org\n  identity = {{\n    name                  = \"{SET}\"\n    administration_region = \"us-east-1\"\n  }}\n}}\n",
-        config(&sb, &["SANDBOX_OU_PRODUCTION"], "")
-    ))?;
-    other.apply()?;
-    assert!(other.plan_is_empty()?, "plan after import is not empty");
-    assert_eq!(sb.emulator()?.calls("CreateStackSet")?.len(), 1);
+    let block = format!("import {{\n  to       = datadog_aws_org_stackset.org\n  identity = {{\n    name                  = \"{SET}\"\n    administration_region = \"us-east-1\"\n  }}\n}}\n");
+    let other = import_into_another_directory(&sb, "e2e_stackset_import_identity", &block)?;
     let state: Value = serde_json::from_str(&other.test_dir().read_file("terraform.tfstate")?)?;
     let set = state["resources"].as_array().into_iter().flatten().find(|r| r["type"] == "datadog_aws_org_stackset").map(|r| r["instances"][0].clone()).unwrap_or_default();
     assert_eq!(set["identity"], json!({"name": SET, "call_as": "SELF", "administration_region": "us-east-1"}), "{set}");
