@@ -316,14 +316,15 @@ impl pb::provider_server::Provider for ProviderService {
                 (req.config.as_ref(), "configuration"),
             ];
             let Some([prior, proposed, config]) = decode_all(wire, &ty, &mut diags) else { return };
-            let prior_for_identity = prior.clone();
+            // An update keeps the prior identity; taken now, before the prior moves.
+            let prior_identity = identity_of(&*r, &prior);
             let plan = core::PlanResourceChangeRequest { prior, proposed, config, prior_private: private_from(&req.prior_private) };
             let core::PlanResourceChangeResponse { planned, requires_replace, private, diagnostics } =
                 core::plan_resource_change(&*r, &self.stop.call_ctx(), plan).await;
             diags.extend(diagnostics);
             out.requires_replace = requires_replace.iter().filter_map(attr_path).collect();
-            // Known at plan for most creates; an update keeps the prior identity.
-            out.planned_identity = identity_of(&*r, &planned).or_else(|| identity_of(&*r, &prior_for_identity));
+            // Known at plan for most creates; otherwise the prior's.
+            out.planned_identity = identity_of(&*r, &planned).or(prior_identity);
             out.planned_state = encode_or_diag(&planned, &ty, "plan", &mut diags);
             out.planned_private = private_bytes(&private);
         }
