@@ -5,6 +5,7 @@
 #   make test          venv + build + all tests (what CI runs)
 #   make demo [KEEP=1] the guide end to end in the sandbox (examples/quickstart)
 #   make install [PROFILE=debug]  provider into .terraform-mirror + CLI config to use it
+#   make docs          render docs/ from templates/, examples/ and the schema (tfplugindocs)
 #   make build         cargo build --workspace --bins
 #   make sandbox-up / sandbox-down
 #   make clean         stop the sandbox, remove target/ and .sandbox/
@@ -18,7 +19,7 @@ CARGO ?= cargo
 KEEP ?=
 PROFILE ?= release
 
-.PHONY: help venv tofu tfplugindocs build test demo install sandbox-up sandbox-down sandbox-status clean distclean
+.PHONY: help venv tofu tfplugindocs docs build test demo install sandbox-up sandbox-down sandbox-status clean distclean
 
 help:
 	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -33,6 +34,10 @@ tofu:
 # The pinned tfplugindocs (registry documentation checks), from the Go module proxy.
 tfplugindocs:
 	scripts/tfplugindocs --version >/dev/null
+
+# Render docs/ from templates/, examples/provider, examples/resources/ and the schema.
+docs: tfplugindocs
+	CARGO="$(CARGO)" scripts/docs
 
 build:
 	$(CARGO) build --workspace --bins

@@ -1,124 +1,25 @@
-//! The documentation in `docs/` checked against the schema Terraform gets from the
-//! provider (`terraform providers schema -json`, pinned Terraform, Datadog fake only).
+//! The registry documentation in `docs/`: rendered by the pinned tfplugindocs
+//! (`scripts/docs`) from `templates/`, `examples/provider`, `examples/resources/`
+//! and the schema Terraform reads from the provider, so every attribute is
+//! documented, with the schema's own description, by construction.
 //!
-//! # The convention the schema lists follow
-//!
-//! Pages: the provider in `docs/index.md`; resource `datadog_<x>` in
-//! `docs/resources/<x>.md` (data source `datadog_<x>`, if any, in `docs/data-sources/<x>.md`).
-//!
-//! Inside a page, a *schema list* is the part under one of these headings (any level),
-//! up to the next heading:
-//!
-//! | heading | attributes listed |
-//! |---|---|
-//! | `Argument Reference`, `Attributes Reference` | top-level ones |
-//! | `Timeouts` | those of the `timeouts` block |
-//! | ``Nested Schema for `a.b` `` | those of the nested attribute or block `a.b` |
-//!
-//! An entry is a line, at column 0, of the form
-//! ``- `name` (Type, Flag, Flag) description``. Its full path is the heading's path
-//! plus `name`, e.g. `metrics.namespace_filters.include_only` or `aws.assume_role.role_arn`.
-//! `Type` is `String`, `Number`, `Boolean`, `Dynamic`, `Set of String`, `Map of String`,
-//! `List of Object`, … for plain types; `Attributes`, `Attributes Set`, `Attributes List`,
-//! `Attributes Map` for nested attributes; `Block`, `Block List`, `Block Set`, `Block Map`
-//! for blocks. Flags: exactly one of `Required`, `Optional` (also for defaulted, i.e.
-//! optional and computed, attributes) or `Read-Only` (computed only); plus `Sensitive`,
-//! `Write-only` and `Deprecated` when the schema says so (a deprecated attribute must
-//! say it is, and only a deprecated one may). The fields of an object type (e.g. the
-//! elements of `instances`, a `List of Object`) are documented like nested attributes,
-//! with the class of their parent. Lines in fenced code blocks are never entries.
-//!
-//! The check fails when an attribute of the schema has no entry in its page, when an
-//! entry names an attribute the schema lacks, or when an entry's type or flags differ.
-//! Front matter, file names and folders are checked by HashiCorp's `tfplugindocs validate`
-//! (pinned, `scripts/tfplugindocs`). A further test runs `terraform validate` on every code block fenced as ```` ```terraform ````
-//! (partial snippets use ```` ```hcl ```` and are not validated).
+//! These tests check that the committed pages are exactly what the generator
+//! renders now (a schema or template change without `scripts/docs` fails), that
+//! they pass HashiCorp's `tfplugindocs validate`, that the resource pages keep the
+//! sections a reader looks for, that every ```` ```terraform ```` block (the
+//! examples/ files included, as rendered) passes `terraform validate` (partial
+//! snippets use ```` ```hcl ```` and are not validated), and that relative links
+//! resolve.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use testkit::{Sandbox, Terraform, TestDir, PROVIDER_ADDRESS, REQUIRED_PROVIDERS};
-
-/// What the schema says about one attribute or block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Expected {
-    ty: String,
-    /// `Required`, `Optional` or `Read-Only`.
-    class: &'static str,
-    sensitive: bool,
-    /// `None` when this Terraform does not report write-only attributes.
-    write_only: Option<bool>,
-    deprecated: bool,
-}
-
-/// One documented attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
-    path: String,
-    ty: String,
-    flags: Vec<String>,
-    line: usize,
-}
+use testkit::{repo_root, Sandbox, Terraform, TestDir, PROVIDER_ADDRESS, REQUIRED_PROVIDERS};
 
 fn docs_dir() -> PathBuf {
     testkit::repo_root().join("docs")
 }
-
-// ---- the documentation side -------------------------------------------------------
-
-/// The schema-list context a heading opens: `Some("")` for the top level, `Some(path)`
-/// for a nested schema, `None` for prose.
-fn heading_context(heading: &str) -> Option<String> {
-    let text = heading.trim_start_matches('#').trim();
-    if let Some(rest) = text.strip_prefix("Nested Schema for `") {
-        return rest.split('`').next().map(str::to_owned);
-    }
-    match text {
-        "Argument Reference" | "Attributes Reference" => Some(String::new()),
-        "Timeouts" => Some("timeouts".to_owned()),
-        _ => None,
-    }
-}
-
-/// ``- `name` (Type, Flags) …`` → (name, type, flags).
-fn parse_entry(line: &str) -> Option<(String, String, Vec<String>)> {
-    let rest = line.strip_prefix("- `")?;
-    let (name, rest) = rest.split_once('`')?;
-    let rest = rest.strip_prefix(" (")?;
-    let (inside, _) = rest.split_once(')')?;
-    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return None;
-    }
-    let mut parts = inside.split(',').map(str::trim);
-    let ty = parts.next()?.to_owned();
-    Some((name.to_owned(), ty, parts.map(str::to_owned).collect()))
-}
-
-/// Every schema-list entry of a page.
-fn parse_entries(text: &str) -> Vec<Entry> {
-    let mut entries = Vec::new();
-    let mut context: Option<String> = None;
-    let mut in_code = false;
-    for (i, line) in text.lines().enumerate() {
-        if line.trim_start().starts_with("```") {
-            in_code = !in_code;
-            continue;
-        }
-        if in_code {
-            continue;
-        }
-        if line.starts_with('#') {
-            context = heading_context(line);
-            continue;
-        }
-        let (Some(prefix), Some((name, ty, flags))) = (&context, parse_entry(line)) else { continue };
-        let path = if prefix.is_empty() { name } else { format!("{prefix}.{name}") };
-        entries.push(Entry { path, ty, flags, line: i + 1 });
-    }
-    entries
-}
-
 
 /// Every `.md` file under `dir`.
 fn markdown_files(dir: &Path) -> Vec<PathBuf> {
@@ -158,178 +59,6 @@ fn terraform_blocks(text: &str) -> Vec<(usize, String)> {
     blocks
 }
 
-// ---- the schema side ---------------------------------------------------------------
-
-fn type_name(ty: &Value) -> String {
-    match ty {
-        Value::String(s) => match s.as_str() {
-            "string" => "String".into(),
-            "number" => "Number".into(),
-            "bool" => "Boolean".into(),
-            "dynamic" => "Dynamic".into(),
-            other => other.to_owned(),
-        },
-        Value::Array(parts) => match (parts.first().and_then(Value::as_str), parts.get(1)) {
-            (Some("list"), Some(e)) => format!("List of {}", type_name(e)),
-            (Some("set"), Some(e)) => format!("Set of {}", type_name(e)),
-            (Some("map"), Some(e)) => format!("Map of {}", type_name(e)),
-            (Some("object"), _) => "Object".into(),
-            (Some("tuple"), _) => "Tuple".into(),
-            _ => ty.to_string(),
-        },
-        _ => ty.to_string(),
-    }
-}
-
-/// The attribute types of the object inside `ty` (itself, or a collection's element).
-fn object_fields(ty: &Value) -> Option<&serde_json::Map<String, Value>> {
-    let parts = ty.as_array()?;
-    match parts.first().and_then(Value::as_str)? {
-        "object" => parts.get(1)?.as_object(),
-        "list" | "set" | "map" => object_fields(parts.get(1)?),
-        _ => None,
-    }
-}
-
-fn class_of(attr: &Value) -> &'static str {
-    let flag = |k: &str| attr[k].as_bool().unwrap_or(false);
-    if flag("required") {
-        "Required"
-    } else if flag("optional") {
-        "Optional"
-    } else {
-        "Read-Only"
-    }
-}
-
-fn nesting_suffix(mode: &str) -> &'static str {
-    match mode {
-        "list" => " List",
-        "set" => " Set",
-        "map" => " Map",
-        _ => "",
-    }
-}
-
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-fn flatten_object(fields: &serde_json::Map<String, Value>, prefix: &str, class: &'static str, out: &mut BTreeMap<String, Expected>) {
-    for (name, ty) in fields {
-        let path = join(prefix, name);
-        out.insert(path.clone(), Expected { ty: type_name(ty), class, sensitive: false, write_only: None, deprecated: false });
-        if let Some(inner) = object_fields(ty) {
-            flatten_object(inner, &path, class, out);
-        }
-    }
-}
-
-fn flatten_attributes(attrs: &Value, prefix: &str, out: &mut BTreeMap<String, Expected>) {
-    for (name, attr) in attrs.as_object().into_iter().flatten() {
-        let path = join(prefix, name);
-        let class = class_of(attr);
-        let write_only = attr.get("write_only").map(|w| w.as_bool().unwrap_or(false));
-        let sensitive = attr["sensitive"].as_bool().unwrap_or(false);
-        let deprecated = attr["deprecated"].as_bool().unwrap_or(false);
-        if let Some(nested) = attr.get("nested_type") {
-            let mode = nested["nesting_mode"].as_str().unwrap_or("single");
-            out.insert(path.clone(), Expected { ty: format!("Attributes{}", nesting_suffix(mode)), class, sensitive, write_only, deprecated });
-            flatten_attributes(&nested["attributes"], &path, out);
-        } else {
-            out.insert(path.clone(), Expected { ty: type_name(&attr["type"]), class, sensitive, write_only, deprecated });
-            if let Some(fields) = object_fields(&attr["type"]) {
-                flatten_object(fields, &path, class, out);
-            }
-        }
-    }
-}
-
-/// Every attribute and block of `block`, by full dotted path.
-fn flatten_block(block: &Value, prefix: &str, out: &mut BTreeMap<String, Expected>) {
-    flatten_attributes(&block["attributes"], prefix, out);
-    for (name, nested) in block["block_types"].as_object().into_iter().flatten() {
-        let path = join(prefix, name);
-        let mode = nested["nesting_mode"].as_str().unwrap_or("single");
-        let class = if nested["min_items"].as_u64().unwrap_or(0) > 0 { "Required" } else { "Optional" };
-        let deprecated = nested["block"]["deprecated"].as_bool().unwrap_or(false);
-        out.insert(path.clone(), Expected { ty: format!("Block{}", nesting_suffix(mode)), class, sensitive: false, write_only: None, deprecated });
-        flatten_block(&nested["block"], &path, out);
-    }
-}
-
-// ---- the comparison ----------------------------------------------------------------
-
-fn entry_hint(path: &str, e: &Expected) -> String {
-    let (parent, name) = path.rsplit_once('.').unwrap_or(("", path));
-    let heading = match parent {
-        "" => "`## Argument Reference` or `## Attributes Reference`".to_owned(),
-        "timeouts" => "`## Timeouts`".to_owned(),
-        p => format!("``### Nested Schema for `{p}` ``"),
-    };
-    let mut flags = vec![e.class.to_owned()];
-    if e.sensitive {
-        flags.push("Sensitive".into());
-    }
-    if e.write_only == Some(true) {
-        flags.push("Write-only".into());
-    }
-    if e.deprecated {
-        flags.push("Deprecated".into());
-    }
-    format!("under {heading}: - `{name}` ({}, {}) …", e.ty, flags.join(", "))
-}
-
-/// Everything wrong between one page and one schema block.
-fn compare(page: &str, text: &str, schema: &BTreeMap<String, Expected>) -> Vec<String> {
-    let mut problems = Vec::new();
-    let entries = parse_entries(text);
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in &entries {
-        if let Some(first) = seen.insert(&e.path, e.line) {
-            problems.push(format!("{page}:{}: `{}` is documented twice (also line {first})", e.line, e.path));
-        }
-        let Some(want) = schema.get(&e.path) else {
-            problems.push(format!("{page}:{}: `{}` is documented but is not in the schema", e.line, e.path));
-            continue;
-        };
-        if e.ty != want.ty {
-            problems.push(format!("{page}:{}: `{}` is documented as {} but the schema has {}", e.line, e.path, e.ty, want.ty));
-        }
-        let has = |f: &str| e.flags.iter().any(|x| x == f);
-        let classes: Vec<&str> = ["Required", "Optional", "Read-Only"].into_iter().filter(|c| has(c)).collect();
-        if classes != [want.class] {
-            problems.push(format!("{page}:{}: `{}` is documented as {classes:?} but the schema says {}", e.line, e.path, want.class));
-        }
-        if has("Sensitive") != want.sensitive {
-            problems.push(format!("{page}:{}: `{}`: Sensitive is {} in the docs, {} in the schema", e.line, e.path, has("Sensitive"), want.sensitive));
-        }
-        if has("Deprecated") != want.deprecated {
-            problems.push(format!("{page}:{}: `{}`: Deprecated is {} in the docs, {} in the schema", e.line, e.path, has("Deprecated"), want.deprecated));
-        }
-        if let Some(w) = want.write_only {
-            if has("Write-only") != w {
-                problems.push(format!("{page}:{}: `{}`: Write-only is {} in the docs, {w} in the schema", e.line, e.path, has("Write-only")));
-            }
-        }
-        for f in &e.flags {
-            if !["Required", "Optional", "Read-Only", "Sensitive", "Write-only", "Deprecated"].contains(&f.as_str()) {
-                problems.push(format!("{page}:{}: `{}`: unknown flag {f:?}", e.line, e.path));
-            }
-        }
-    }
-    for (path, want) in schema {
-        if !seen.contains_key(path.as_str()) {
-            problems.push(format!("{page}: `{path}` is in the schema but not documented; add {}", entry_hint(path, want)));
-        }
-    }
-    problems
-}
-
 fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
 }
@@ -338,71 +67,41 @@ fn page_name(path: &Path) -> String {
     path.strip_prefix(testkit::repo_root()).unwrap_or(path).display().to_string()
 }
 
-/// The schema of the provider and of every resource is documented, attribute by
-/// attribute (nested ones by full path), and the documentation names nothing else.
+/// `docs/` is what `scripts/docs` renders from the templates, the examples and the
+/// provider's schema today (the test build's provider binary).
 #[test]
-fn e2e_docs_document_every_attribute_of_the_schema_and_nothing_else() -> anyhow::Result<()> {
-    let sb = Sandbox::datadog_only()?;
-    let tf = Terraform::pinned(&sb)?;
-    tf.write_main_tf(&format!("{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\n"))?;
-    let schemas = tf.run_ok(&["providers", "schema", "-json"])?.json()?;
-    let provider = &schemas["provider_schemas"][PROVIDER_ADDRESS];
-    anyhow::ensure!(provider.is_object(), "no schema for {PROVIDER_ADDRESS} in {schemas}");
+fn e2e_docs_are_what_tfplugindocs_renders() -> anyhow::Result<()> {
+    let out = std::process::Command::new(repo_root().join("scripts/docs"))
+        .arg("--check")
+        .env("PROVIDER_DIR", testkit::bin_dir())
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    eprintln!("{text}");
+    anyhow::ensure!(out.status.success(), "docs/ is stale; run scripts/docs:\n{text}");
+    Ok(())
+}
 
-    let docs = docs_dir();
+/// Each resource page keeps what a reader looks for beyond the generated schema:
+/// an example, import instructions (the `import` block before the CLI form), and
+/// the timeouts explained.
+#[test]
+fn resource_pages_have_examples_import_and_timeouts() -> anyhow::Result<()> {
     let mut problems = Vec::new();
-    let mut pages: Vec<(PathBuf, BTreeMap<String, Expected>, &'static [&'static str])> = Vec::new();
-
-    let mut flat = BTreeMap::new();
-    flatten_block(&provider["provider"]["block"], "", &mut flat);
-    pages.push((docs.join("index.md"), flat, &["## Example Usage", "## Argument Reference"]));
-
-    for (kind, dir, sections) in [
-        ("resource_schemas", "resources", &["## Example Usage", "## Argument Reference", "## Attributes Reference", "## Import"][..]),
-        ("data_source_schemas", "data-sources", &["## Example Usage", "## Argument Reference", "## Attributes Reference"][..]),
-    ] {
-        let types = provider[kind].as_object().cloned().unwrap_or_default();
-        for (type_name, schema) in &types {
-            let short = type_name.strip_prefix("datadog_").unwrap_or(type_name);
-            let mut flat = BTreeMap::new();
-            flatten_block(&schema["block"], "", &mut flat);
-            pages.push((docs.join(dir).join(format!("{short}.md")), flat, sections));
-        }
-        // A page for a type the provider does not have is stale.
-        for page in markdown_files(&docs.join(dir)) {
-            let stem = page.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
-            if !types.contains_key(&format!("datadog_{stem}")) {
-                problems.push(format!("{}: the provider has no {} datadog_{stem}", page_name(&page), &dir[..dir.len() - 1]));
-            }
-        }
-    }
-
-    for (page, flat, _) in &pages {
-        let write_only: Vec<&String> = flat.iter().filter(|(_, e)| e.write_only == Some(true)).map(|(p, _)| p).collect();
-        eprintln!("{}: {} attributes and blocks in the schema; write-only: {write_only:?}", page_name(page), flat.len());
-    }
-    for (page, flat, sections) in &pages {
-        let Ok(text) = read(page) else {
-            problems.push(format!("{} is missing", page_name(page)));
-            continue;
-        };
-        for section in sections.iter().copied().chain(flat.contains_key("timeouts").then_some("## Timeouts")) {
+    for page in markdown_files(&docs_dir().join("resources")) {
+        let text = read(&page)?;
+        for section in ["## Example Usage", "## Schema", "## Import", "## Timeouts"] {
             if !text.lines().any(|l| l.trim_end() == section) {
-                problems.push(format!("{}: no `{section}` section", page_name(page)));
+                problems.push(format!("{}: no `{section}` section", page_name(&page)));
             }
         }
-        problems.extend(compare(&page_name(page), &text, flat));
+        let import = text.split("## Import").nth(1).unwrap_or_default();
+        match (import.find("import {"), import.find("terraform import ")) {
+            (Some(block), Some(cli)) if block < cli => {}
+            _ => problems.push(format!("{}: the Import section must show an `import` block, then the CLI form", page_name(&page))),
+        }
     }
-
-    // Front matter, file names and folders are tfplugindocs's to check (see
-    // e2e_docs_pass_tfplugindocs_validate).
-
-    assert!(
-        problems.is_empty(),
-        "the documentation does not match the provider's schema ({} problems; convention: tests/docs_schema.rs):\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(())
 }
 
@@ -439,60 +138,6 @@ fn e2e_docs_terraform_examples_validate() -> anyhow::Result<()> {
     assert!(count >= 5, "expected the pages' ```terraform examples, found {count}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     Ok(())
-}
-
-/// The parser reads the convention, and only the convention.
-#[test]
-fn schema_lists_are_parsed_by_heading_and_entry() {
-    let page = "\
-# Title
-- `not_an_entry` (String, Optional) prose before any schema list.
-## Argument Reference
-- `name` (String, Required) The name.
-  - `indented` (String, Optional) not an entry.
-- `aws` (Block, Optional) See below.
-```hcl
-- `in_code` (String, Optional)
-```
-### Nested Schema for `aws.assume_role`
-- `role_arn` (String, Required) ARN.
-- `external_id` (String, Optional, Sensitive) The id.
-- `old` (String, Read-Only, Deprecated) Use `name`.
-## Timeouts
-- `create` (String, Optional) Default `2h`.
-## Import
-- `after` (String, Optional) prose again.
-";
-    let got: Vec<(String, String, Vec<String>)> = parse_entries(page).into_iter().map(|e| (e.path, e.ty, e.flags)).collect();
-    let want = vec![
-        ("name".to_owned(), "String".to_owned(), vec!["Required".to_owned()]),
-        ("aws".to_owned(), "Block".to_owned(), vec!["Optional".to_owned()]),
-        ("aws.assume_role.role_arn".to_owned(), "String".to_owned(), vec!["Required".to_owned()]),
-        ("aws.assume_role.external_id".to_owned(), "String".to_owned(), vec!["Optional".to_owned(), "Sensitive".to_owned()]),
-        ("aws.assume_role.old".to_owned(), "String".to_owned(), vec!["Read-Only".to_owned(), "Deprecated".to_owned()]),
-        ("timeouts.create".to_owned(), "String".to_owned(), vec!["Optional".to_owned()]),
-    ];
-    assert_eq!(got, want);
-    let blocks = terraform_blocks("```hcl\na\n```\n```terraform\nb\n```\n");
-    assert_eq!(blocks, vec![(4, "b\n".to_owned())]);
-}
-
-/// A deprecated attribute's entry says `Deprecated`, and no other entry does.
-#[test]
-fn deprecation_is_documented_both_ways() {
-    let schema: BTreeMap<String, Expected> = [
-        ("revision", true),
-        ("account_revisions", false),
-    ]
-    .into_iter()
-    .map(|(n, deprecated)| (n.to_owned(), Expected { ty: "String".into(), class: "Read-Only", sensitive: false, write_only: None, deprecated }))
-    .collect();
-    let good = "## Attributes Reference\n- `revision` (String, Read-Only, Deprecated) Old.\n- `account_revisions` (String, Read-Only) New.\n";
-    assert_eq!(compare("p", good, &schema), Vec::<String>::new());
-    let bad = "## Attributes Reference\n- `revision` (String, Read-Only) Old.\n- `account_revisions` (String, Read-Only, Deprecated) New.\n";
-    let problems = compare("p", bad, &schema);
-    assert_eq!(problems.len(), 2, "{problems:?}");
-    assert!(problems.iter().all(|p| p.contains("Deprecated is")), "{problems:?}");
 }
 
 /// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.

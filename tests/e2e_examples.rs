@@ -118,7 +118,13 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Directories under `examples/` that hold `.tf` files, relative, sorted.
+/// Folders of `examples/` that are not examples to apply but the snippets
+/// tfplugindocs renders into the registry pages (its `examples/<kind>/<type>/`
+/// layout); tests/docs_schema.rs validates them where they land, in docs/.
+const DOC_SNIPPETS: &[&str] = &["provider", "resources", "data-sources", "list-resources"];
+
+/// Directories under `examples/` that hold `.tf` files, relative, sorted
+/// (without [`DOC_SNIPPETS`]).
 fn example_dirs() -> anyhow::Result<Vec<String>> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> anyhow::Result<()> {
         let mut has_tf = false;
@@ -129,6 +135,9 @@ fn example_dirs() -> anyhow::Result<Vec<String>> {
                 continue;
             }
             if entry.file_type()?.is_dir() {
+                if dir == base && DOC_SNIPPETS.contains(&name.as_str()) {
+                    continue;
+                }
                 walk(base, &entry.path(), out)?;
             } else if name.ends_with(".tf") {
                 has_tf = true;

@@ -64,12 +64,17 @@ pub(super) fn schema() -> Schema {
         "auto_deployment",
         Nesting::Single,
         vec![
-            Attribute::bool("enabled", "Deploy to accounts that join a targeted OU later. Default `true` on create, as the guide says.")
+            Attribute::bool("enabled", "Deploy a stack to every account that joins a targeted OU later, without Terraform. Default \
+                `true` on create, as the guide says. Those accounts then appear in `account_ids` and \
+                `account_revisions` at the next plan, which plans one new link per new account (adopting \
+                the registration the new stack made) and no change to the other links.")
                 .default_on_create(Value::Bool(true)),
-            Attribute::bool("retain_stacks_on_account_removal", "Keep an account's stack when it leaves the targeted OUs. Default `false` on create.")
+            Attribute::bool("retain_stacks_on_account_removal", "Keep an account's stack when the account leaves the targeted OUs. Default `false` on \
+                create: the stack is deleted, and with it the account's registration in Datadog.")
                 .default_on_create(Value::Bool(false)),
         ],
-        "Automatic deployment to new accounts. Changes in place.",
+        "Automatic deployment to accounts that join a targeted OU later. Changes apply in place. Left out entirely, it \
+        is `{ enabled = true, retain_stacks_on_account_removal = false }` on create, and what the StackSet has afterwards.",
     )
     .default_on_create(default_auto_deployment());
 
@@ -77,14 +82,23 @@ pub(super) fn schema() -> Schema {
         "operation_preferences",
         Nesting::Single,
         vec![
-            Attribute::string("region_concurrency_type", "`SEQUENTIAL` (the guide's choice) or `PARALLEL`.").default(s(DEFAULT_REGION_CONCURRENCY)),
-            Attribute::typed("failure_tolerance_count", Type::Number, "Accounts that may fail per region before the operation stops. Conflicts with `failure_tolerance_percentage`. When neither is set, every account may fail without stopping the others (100 %); each failure is named and the next apply retries it.").optional(),
-            Attribute::typed("failure_tolerance_percentage", Type::Number, "Percentage of accounts that may fail per region. Conflicts with `failure_tolerance_count`. Sent as 100 when neither is set.").optional(),
-            Attribute::typed("max_concurrent_count", Type::Number, "Accounts deployed at once. Conflicts with `max_concurrent_percentage`. Sent as 50 when neither is set (AWS's own default is 1: one account at a time).").optional(),
-            Attribute::typed("max_concurrent_percentage", Type::Number, "Percentage of accounts deployed at once. Conflicts with `max_concurrent_count`.").optional(),
-            Attribute::string("concurrency_mode", "`STRICT_FAILURE_TOLERANCE` or `SOFT_FAILURE_TOLERANCE`. Sent as `SOFT_FAILURE_TOLERANCE` when not set (concurrency not bound by the failure tolerance).").optional(),
+            Attribute::string("region_concurrency_type", "`SEQUENTIAL` (the guide's choice, and the default) or `PARALLEL`. With a single region the \
+                two behave alike.").default(s(DEFAULT_REGION_CONCURRENCY)),
+            Attribute::typed("failure_tolerance_count", Type::Number, "How many accounts may fail, per region, before the operation stops. 0 or more. Conflicts \
+                with `failure_tolerance_percentage`.").optional(),
+            Attribute::typed("failure_tolerance_percentage", Type::Number, "The same as a percentage of the accounts, 0 to 100. Conflicts with \
+                `failure_tolerance_count`. Sent as 100 when neither is set.").optional(),
+            Attribute::typed("max_concurrent_count", Type::Number, "How many accounts are deployed at once. 1 or more. Conflicts with \
+                `max_concurrent_percentage`. Unless `concurrency_mode` is `SOFT_FAILURE_TOLERANCE`, it may \
+                be at most `failure_tolerance_count` + 1 (AWS's rule, checked at validate). Sent as 50 \
+                when neither is set (AWS's own default is 1: one account at a time).").optional(),
+            Attribute::typed("max_concurrent_percentage", Type::Number, "The same as a percentage of the accounts, 1 to 100. Conflicts with `max_concurrent_count`.").optional(),
+            Attribute::string("concurrency_mode", "`STRICT_FAILURE_TOLERANCE` or `SOFT_FAILURE_TOLERANCE`. Sent as `SOFT_FAILURE_TOLERANCE` \
+                when not set.").optional(),
         ],
-        "How StackSet operations roll out. AWS does not store these: they are sent with every operation and kept from configuration, so they never show as drift.",
+        "How StackSet operations roll out. AWS does not store these preferences: the provider sends them with every \
+        operation it starts and keeps them from your configuration, so they never show as drift, and changing only them \
+        starts no operation. See [Operation preferences](#operation-preferences) for the defaults and why.",
     )
     .default(default_operation_preferences());
 
@@ -102,104 +116,163 @@ pub(super) fn schema() -> Schema {
          stack instance per member account in exactly one region, as Datadog's multi-account guide sets it up.",
         vec![
             Attribute::string("id", "The StackSet name.").computed().use_state_for_unknown(),
-            Attribute::string("name", "StackSet name: letters, digits and hyphens, starting with a letter, at most 128. Changing it replaces the StackSet.")
+            Attribute::string("name", "StackSet name: a letter, then letters, digits and hyphens, at most 128 characters. Also \
+                the resource's `id`. **Changing it replaces the StackSet** (every stack instance is \
+                deleted and deployed again).")
                 .required()
                 .requires_replace(),
-            Attribute::string("description", "StackSet description. Left out, an existing description is kept.").optional().computed().use_state_for_unknown(),
-            Attribute::string("template_url", "S3 URL of the template. Defaults to Datadog's organizations template v4.3.0 when `template_body` is not set.")
+            Attribute::string("description", "StackSet description. Left out, the StackSet's own description is kept (see \
+                [Defaults](#defaults-apply-on-create-only)).").optional().computed().use_state_for_unknown(),
+            Attribute::string("template_url", "S3 URL of the template. When neither this nor `template_body` is set, it is Datadog's \
+                organizations template v4.3.0, \
+                `https://datadog-cloudformation-template.s3.amazonaws.com/aws/v4.3.0/main_organizations.yaml`, \
+                the release this provider was tested with. Set it to move to another release \
+                (`…/aws/<version>/main_organizations.yaml`), or to the GovCloud copy for the `aws-us-gov` \
+                partition. When the StackSet's template is changed outside Terraform, this attribute keeps \
+                what you wrote; `template_sha256` shows the change (see \
+                [Drift](#drift-shows-as-an-in-place-update)).")
                 .optional()
                 .computed(),
-            Attribute::string("template_body", "The template itself, instead of `template_url`.").optional(),
+            Attribute::string("template_body", "The template itself, instead of `template_url` (set one or the other, not both). At most \
+                51,200 bytes, CloudFormation's limit; upload larger templates to S3.").optional(),
             Attribute::typed(
                 "region",
                 Type::Dynamic,
-                "The one region every stack instance is deployed to, e.g. `\"us-east-1\"`. The template creates global IAM \
-                 resources, so a second region would fail: a list is refused.",
+                "The one AWS region every account's stack is deployed to, written as a string such as \
+                    `\"us-east-1\"`. The template creates global IAM resources (the integration role), so a \
+                    second region's stacks would fail on the role that already exists: a list, a set, or a \
+                    string with a comma or a space is refused at validate with `Exactly one region`. The name \
+                    is checked at validate against the regions of the AWS partitions (`aws`, `aws-cn`, \
+                    `aws-us-gov`) this provider version knows: any other string is refused with `Invalid AWS \
+                    region`, which suggests the region one typo away when there is one. The attribute is \
+                    dynamically typed only so that a list gets that clear error rather than a type error. \
+                    Changing it moves the stacks in place: the old region's instances are deleted first, then \
+                    the new region's are created.",
             )
             .required(),
             Attribute::string_set(
                 "organizational_unit_ids",
-                "Deployment targets: the root id (`r-…`) for the whole organization, or OU ids (`ou-…`), which include their child OUs.",
+                "Deployment targets: the root id (`r-` followed by 4 to 32 lowercase letters or digits) to \
+                    cover the whole organization, or OU ids (`ou-xxxx-xxxxxxxx`), each of which includes its \
+                    child OUs. At least one. Every id is checked at plan time (`Organizational unit not found` \
+                    if the organization has no such root or OU). Adding an OU deploys to its accounts; \
+                    removing one deletes its accounts' stacks; both in place.",
             )
             .required(),
-            Attribute::string("datadog_site", "Template parameter `DatadogSite`. Defaults to the provider's site on create; left out later, the StackSet's is kept.")
+            Attribute::string("datadog_site", "Template parameter `DatadogSite`: the Datadog site the stacks register the accounts with. \
+                Defaults to the provider's `site` on create. Must be one of the [Datadog \
+                sites](../index.md#datadog-sites).")
                 .optional()
                 .computed()
                 .use_state_for_unknown(),
-            Attribute::string("iam_role_name", "Template parameter `IAMRoleName`. Default `DatadogIntegrationRole` on create.")
+            Attribute::string("iam_role_name", "Template parameter `IAMRoleName`: the name of the role created in each account. Default \
+                `DatadogIntegrationRole` on create. Links read the role Datadog holds, so they follow it.")
                 .default_on_create(s(DEFAULT_ROLE_NAME)),
-            Attribute::bool("disable_metric_collection", "Template parameter `DisableMetricCollection` (for CCM or CSM-only use). Default `false` on create.")
+            Attribute::bool("disable_metric_collection", "Template parameter `DisableMetricCollection`. Default `false` on create. The guide \
+                recommends `true` only for Cloud Cost Management or CSM Misconfigurations use without \
+                infrastructure monitoring.")
                 .default_on_create(Value::Bool(false)),
             Attribute::bool("disable_resource_collection", "Template parameter `DisableResourceCollection`. Default `false` on create.")
                 .default_on_create(Value::Bool(false)),
             Attribute::bool(
                 "cloud_security_posture_management",
-                "Template parameter `CloudSecurityPostureManagement` (CSM Misconfigurations). Needs resource collection. Default `false` on create.",
+                "Template parameter `CloudSecurityPostureManagement`, which turns on CSM Misconfigurations. \
+                    Default `false` on create. It needs resource collection: `true` together with \
+                    `disable_resource_collection = true` is refused at validate (`CSPM needs resource \
+                    collection`), as the template's own rule would refuse it.",
             )
             .default_on_create(Value::Bool(false)),
-            Attribute::typed("extra_parameters", Type::Map(Box::new(Type::String)), "Parameters a newer template adds, by name. May not repeat a typed parameter.")
+            Attribute::typed("extra_parameters", Type::Map(Box::new(Type::String)), "More template parameters by name, for parameters a newer template adds. A parameter that \
+                has its own argument (`DatadogApiKey`, `DatadogAppKey`, `DatadogSite`, `IAMRoleName`, \
+                `DisableMetricCollection`, `DisableResourceCollection`, `CloudSecurityPostureManagement`) \
+                is refused here.")
                 .optional(),
             Attribute::string(
                 "datadog_api_key_wo",
-                "Datadog API key for the template, write-only (Terraform 1.11+): never stored. Defaults to the provider's `api_key`.",
+                "Template parameter `DatadogApiKey`: the API key each account's stack uses to register the \
+                    account. Defaults to the provider's `api_key`. Write-only (Terraform 1.11 or later): never \
+                    stored in state or plan, so it can come from an ephemeral value. It is sent when the \
+                    StackSet is created and when `keys_revision` changes, never otherwise.",
             )
             .optional()
             .sensitive()
             .write_only(),
             Attribute::string(
                 "datadog_app_key_wo",
-                "Datadog application key for the template, write-only (Terraform 1.11+): never stored. Defaults to the provider's `app_key`.",
+                "Template parameter `DatadogAppKey`, like `datadog_api_key_wo`. Defaults to the provider's \
+                    `app_key`.",
             )
             .optional()
             .sensitive()
             .write_only(),
             Attribute::string(
                 "keys_revision",
-                "Change this to send the Datadog keys again (key rotation). Otherwise updates keep the keys the StackSet has.",
+                "Any string you change to send the Datadog keys to the StackSet again, for example after \
+                    rotating them. Every other update keeps the keys the StackSet already has (see \
+                    [Keys](#keys-usepreviousvalue-and-keys_revision)).",
             )
             .optional(),
             auto_deployment,
-            Attribute::bool("managed_execution", "Managed execution. Default `false` on create (the guide's \"Inactive\": one operation at a time).")
+            Attribute::bool("managed_execution", "StackSet managed execution. Default `false` on create, the guide's \"Inactive\" execution \
+                configuration: one operation at a time.")
                 .default_on_create(Value::Bool(false)),
             preferences,
-            Attribute::string("call_as", "`SELF` (management account) or `DELEGATED_ADMIN`. Default `SELF`. Changing it replaces the StackSet.")
+            Attribute::string("call_as", "`SELF` when the provider's AWS identity is the management account, or `DELEGATED_ADMIN` \
+                when it is a registered delegated administrator. Default `SELF`. Every StackSet call \
+                carries it. **Changing it replaces the StackSet.** An import ID can name it (see \
+                [Import](#import)).")
                 .default(s("SELF"))
                 .requires_replace(),
             Attribute::bool(
                 "activate_trusted_access",
-                "Activate trusted access between StackSets and Organizations on create when it is off. Default `false`: a plan with trusted access off fails and says what to do.",
+                "When trusted access between StackSets and Organizations is off, turn it on during create. \
+                    Default `false`: then a plan with trusted access off fails with `Trusted access with AWS \
+                    Organizations is off` and says how to turn it on. Only the management account can activate \
+                    it.",
             )
             .default(Value::Bool(false)),
-            Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, propagated to the stacks. Left out, existing tags are kept.")
+            Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, which CloudFormation also puts on the stacks. At most 50. Left out, the \
+                StackSet's own tags are kept.")
                 .optional()
                 .computed()
                 .use_state_for_unknown(),
-            Attribute::string("arn", "The StackSet ARN.").computed().use_state_for_unknown(),
-            Attribute::string("stack_set_id", "The StackSet id.").computed().use_state_for_unknown(),
-            Attribute::string("status", "ACTIVE or DELETED.").computed().use_state_for_unknown(),
-            Attribute::typed("instances", Type::List(Box::new(instance_type())), "Every stack instance with its status.").computed(),
+            Attribute::string("arn", "The StackSet's ARN.").computed().use_state_for_unknown(),
+            Attribute::string("stack_set_id", "The StackSet's id, as CloudFormation assigns it.").computed().use_state_for_unknown(),
+            Attribute::string("status", "`ACTIVE`, or `DELETED`.").computed().use_state_for_unknown(),
+            Attribute::typed("instances", Type::List(Box::new(instance_type())), "Every stack instance of the StackSet, with its status: `account_id`, `region`, \
+                `organizational_unit_id` (the targeted root or OU the account was deployed through), `status` (`CURRENT`, \
+                `OUTDATED` or `INOPERABLE`), `detailed_status` (for example `SUCCEEDED`, `FAILED`, `RUNNING`, `PENDING`, \
+                `CANCELLED`, `INOPERABLE`, `SKIPPED_SUSPENDED_ACCOUNT`) and `status_reason` (AWS's reason, for example why \
+                the account's stack failed).").computed(),
             Attribute::string_set(
                 "account_ids",
-                "Accounts covered: known at plan time (active member accounts under the targeted OUs), and after apply the accounts \
-                 with a healthy instance. Made for `for_each` into `datadog_aws_account_link`.",
+                "The member accounts covered. At plan time: every `ACTIVE` account under the targeted root \
+                    or OUs (child OUs included), except the management account, read from AWS Organizations. \
+                    An apply keeps the planned set (and warns when some accounts fell short); every refresh \
+                    then reads those of them whose stack instance in `region` is healthy (`CURRENT` and \
+                    succeeded), so an account that is not healthy shows as drift. The same keys as \
+                    `account_revisions`; see [Plan-time account_ids](#plan-time-account_ids).",
             )
             .computed(),
             Attribute::string(
                 "template_sha256",
-                "SHA-256 of the template body the StackSet runs. When someone changes the template outside Terraform, the \
-                 plan shows this value changing (to the configured body's hash, or known after apply for a URL): the update \
-                 that puts the configured template back.",
+                "SHA-256 (hex) of the template body the StackSet runs. When the template was changed \
+                    outside Terraform (the hash is not the one this provider applied), the plan changes it \
+                    back: to the configured body's hash, or `(known after apply)` for a `template_url`.",
             )
             .computed(),
             Attribute::string_set(
                 "deployed_regions",
-                "Regions that hold stack instances: just `region` when all is well. Instances added in another region \
-                 outside Terraform show here, and the plan removes them.",
+                "Regions that hold stack instances: `[region]` when all is well; another region's \
+                    instances, added outside Terraform, show here and the plan removes them.",
             )
             .computed(),
             Attribute::string(
                 "revision",
-                "Changes whenever any operation touches the stack instances.",
+                "The id of the newest StackSet operation (`0` before any): it changes whenever any \
+                    operation touches any stack instance, auto-deployment to one new account included. Links \
+                    wired to it all plan an update whenever one account joins. Use `account_revisions` \
+                    instead; see [Migrating from revision](#migrating-from-revision).",
             )
             .computed()
             .deprecated(
@@ -210,18 +283,24 @@ pub(super) fn schema() -> Schema {
             Attribute::typed(
                 "account_revisions",
                 Type::Map(Box::new(Type::String)),
-                "For each covered account (the keys are `account_ids`), a value that changes only when that account's stack \
-                 rewrites its Datadog registration: a changed template, template parameter or `keys_revision`, or a stack \
-                 created anew. Known at plan when the stack is only updated; unknown when it will be created, which may \
-                 register the account under a new config id. Empty for an account whose instance failed. Made for \
-                 `for_each` into `datadog_aws_account_link`, with `stack_set_revision = each.value`.",
+                "For each covered account (the keys are `account_ids`), a value that changes only when that \
+                    account's stack rewrites its Datadog registration: a changed template, template parameter \
+                    or `keys_revision`, or the account's stack created anew. Known at plan when the account's \
+                    stack is only updated (or untouched); unknown when it will be created, which may register \
+                    the account under a new config UUID. After an apply in which an account's instance failed, \
+                    its value is empty (`\"\"`) until the instance is repaired. Made for `for_each` in \
+                    `datadog_aws_account_link`, with `stack_set_revision = each.value`; see [Per-account \
+                    revisions](#per-account-revisions).",
             )
             .computed(),
             Attribute::string(
                 "administration_region",
-                "The region the StackSet lives in, from its ARN: the AWS region of the run that created it. Every call about \
-                 the StackSet goes there, whatever region a later run's AWS configuration names. An explicit provider \
-                 `aws { region }` that differs replaces the StackSet (moves it).",
+                "The region the StackSet lives in, read from its ARN: the AWS region of the run that \
+                    created it (the provider's `aws.region`, or the SDK chain's). Every call about the \
+                    StackSet goes there, whatever region a later run's AWS configuration names; an explicit \
+                    provider `aws { region }` that differs replaces (moves) the StackSet. Known at plan time \
+                    when the StackSet is created with a region the provider can see. See [Administration \
+                    region](#administration-region).",
             )
             .computed()
             .use_state_for_unknown(),
