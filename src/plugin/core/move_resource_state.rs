@@ -51,24 +51,17 @@ fn moved(r: &dyn Resource, req: &MoveResourceStateRequest<'_>, diags: &mut Diagn
             [] => format!("{target} takes no state from other resource types."),
             sources => format!("{target} takes the state of: {}.", sources.iter().map(describe).collect::<Vec<_>>().join("; ")),
         };
-        diags.error(
-            "Unsupported move source",
-            format!(
-                "The moved block brings {given} into {target}. {taken} To manage the object with {target} anyway, drop the \
-                 old resource from state without destroying it (a removed block with destroy = false) and import the \
-                 object into {target}."
-            ),
-        );
+        diags.error("Unsupported move source", format!("The moved block brings {given} into {target}. {taken} {}", import_instead(target)));
         return None;
     };
     if !(0..=from.max_schema_version).contains(&req.source_schema_version) {
         diags.error(
             "Unsupported source schema version",
             format!(
-                "The state of {given} was written with schema version {}; {target} reads {}. Check the provider versions \
-                 in the migration notes of {target}, or import the object instead.",
+                "The state of {given} was written with schema version {}; {target} reads {}. {}",
                 req.source_schema_version,
-                versions(from)
+                versions(from),
+                import_instead(target)
             ),
         );
         return None;
@@ -103,6 +96,14 @@ fn same_provider(namespace_type: &str, address: &str) -> bool {
     let address = address.to_ascii_lowercase();
     let want = namespace_type.to_ascii_lowercase();
     address == want || address.ends_with(&format!("/{want}")) && address.matches('/').count() == 2
+}
+
+/// The way to a managed object that no move reaches.
+fn import_instead(target: &str) -> String {
+    format!(
+        "To manage the object with {target} anyway, drop the old resource from state without destroying it (a removed \
+         block with destroy = false) and import the object into {target}."
+    )
 }
 
 fn versions(s: &MoveSource) -> String {
