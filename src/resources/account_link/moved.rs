@@ -27,8 +27,8 @@ use super::model::{import_defaults, Link};
 pub(super) const OFFICIAL: MoveSource =
     MoveSource { provider: "datadog/datadog", type_name: "datadog_integration_aws_account", max_schema_version: 0 };
 
-/// Settings of the official resource that a link does not have: left in Datadog as
-/// they are, and said so when the moved state holds any.
+/// Settings of the official resource that a link does not have: never sent, and
+/// said so when the moved state holds any.
 const NOT_CARRIED: &[&[&str]] = &[
     &["metrics_config", "metric_name_filters"],
     &["logs_config", "lambda_forwarder", "log_source_config", "tag_filters"],
@@ -49,8 +49,9 @@ pub(super) fn from_official(state: &Json, diags: &mut Diagnostics) -> Option<Val
         diags.warning(
             format!("Settings of {what} that datadog_aws_account_link does not manage"),
             format!(
-                "The moved state holds {}. The link has no such settings and never sends them: Datadog keeps them as \
-                 they are, and they are no longer managed by Terraform.",
+                "The moved state holds {}. The link has no such settings and never sends them, so Terraform stops \
+                 managing them. Datadog keeps them as they are; after a change the link makes to the section that \
+                 holds them, check them in Datadog.",
                 kept.join(" and ")
             ),
         );
