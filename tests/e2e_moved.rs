@@ -1,5 +1,6 @@
 //! `moved { from = datadog_integration_aws_account.x  to = datadog_aws_account_link.x }`
-//! (MoveResourceState) driven by the pinned Terraform against the Datadog fake.
+//! (MoveResourceState) driven by the pinned Terraform, and the pinned OpenTofu,
+//! against the Datadog fake.
 //!
 //! The official `DataDog/datadog` provider cannot be run here: the Go module proxy
 //! refuses it (`go list -m -versions github.com/DataDog/terraform-provider-datadog`
@@ -9,19 +10,21 @@
 //! in the layout its `datadog_integration_aws_account` (schema version 0) stores,
 //! from the account config the fake holds, exactly as that resource's read fills it.
 //!
-//! What Terraform needs of the source provider, found by running it: `init` installs
-//! the provider the prior state names (from the registry: it does so even when a
-//! dev override names it) and `plan` refuses to start without it ("This state
+//! What the CLI needs of the source provider, found by running it: Terraform's
+//! `init` installs the provider the prior state names (from the registry, even when
+//! a dev override names it) and `plan` refuses to start without it ("This state
 //! requires provider registry.terraform.io/datadog/datadog, but that provider isn't
-//! available"); Terraform then starts it once per command, after the plan is made,
-//! only to read its schema for showing the plan. It is never asked to move, read or
-//! plan anything: the move is the target provider's alone. So the test's CLI
-//! configuration adds a filesystem mirror holding, at that address, a stand-in (a
-//! script that records each launch and runs this provider's binary, which answers
-//! the schema request), `terraform init` installs it as a user's init installs the
-//! real one, and Terraform's trace log proves it was asked for nothing but its
-//! schema. Once the move is applied, the state no longer names the source provider
-//! and the stand-in is not started again.
+//! available"); it is then started once per command, after the plan is made, only
+//! to read its schema for showing the plan (OpenTofu reads its identity schemas
+//! too). It is never asked to move, read or plan anything: the move is the target
+//! provider's alone. So the test's CLI configuration installs, at that address, a
+//! stand-in (a script that records each launch and runs this provider's binary,
+//! which answers the schema requests): for Terraform from a filesystem mirror that
+//! `terraform init` installs it from, as a user's init installs the real one from
+//! the registry; for OpenTofu as a dev override (see [`Install`]). The CLI's trace
+//! log proves the stand-in was asked for nothing but schemas. Once the move is
+//! applied, the state no longer names the source provider and the stand-in is not
+//! started again.
 
 use std::path::PathBuf;
 
@@ -30,6 +33,8 @@ use testkit::{bin_dir, planned_changes, Sandbox, Terraform, TestDir, REQUIRED_PR
 
 const ACCOUNT: &str = "123456789012";
 const OFFICIAL: &str = "registry.terraform.io/datadog/datadog";
+/// The same provider as OpenTofu names it (its default registry).
+const OFFICIAL_OPENTOFU: &str = "registry.opentofu.org/datadog/datadog";
 
 /// The Datadog account config the old resource managed, as its configuration would
 /// have written it.
@@ -114,17 +119,29 @@ fn state_file(provider: &str, type_name: &str, schema_version: u64, attributes: 
 /// The version the stand-in claims (Terraform takes 0.0.0 for "no version").
 const STAND_IN_VERSION: &str = "0.0.1";
 
-/// The stand-in for source providers: a filesystem mirror holding, for each of
-/// `providers`, version [`STAND_IN_VERSION`] as a script that records its launches
-/// and runs this provider's binary, and a CLI configuration that adds that mirror
-/// to the sandbox's own (which overrides this provider to the build), so that
-/// `terraform init` installs it as it would install the real one from a registry.
+/// The stand-in for source providers: for each of `providers`, a script that
+/// records its launches and runs this provider's binary, and a CLI configuration
+/// that adds it to the sandbox's own (which overrides this provider to the build).
 struct StandIn {
     dir: TestDir,
+    /// A part of the path Terraform starts the stand-in from.
+    started_as: String,
+}
+
+/// How the CLI gets the stand-in.
+#[derive(Clone, Copy, PartialEq)]
+enum Install {
+    /// From a filesystem mirror, as version [`STAND_IN_VERSION`]: `terraform init`
+    /// installs it as it would install the real one from a registry.
+    ByInit,
+    /// As a dev override, with no init: OpenTofu's `init` resolves even overridden
+    /// providers from the registry (and says to skip init when overrides are in
+    /// effect), so OpenTofu runs here without init, like the sandbox's other tests.
+    DevOverride,
 }
 
 impl StandIn {
-    fn install(sb: &Sandbox, providers: &[&str]) -> anyhow::Result<StandIn> {
+    fn install(sb: &Sandbox, providers: &[&str], how: Install) -> anyhow::Result<StandIn> {
         let dir = TestDir::new("moved-source-provider")?;
         let launches = dir.path().join("launches");
         let script = format!(
@@ -132,24 +149,35 @@ impl StandIn {
             launches.display(),
             bin_dir().join("terraform-provider-datadog").display()
         );
-        let platform = format!("linux_{}", if std::env::consts::ARCH == "aarch64" { "arm64" } else { "amd64" });
-        for provider in providers {
-            let name = provider.rsplit('/').next().unwrap_or_default();
-            let relative = format!("mirror/{provider}/{STAND_IN_VERSION}/{platform}/terraform-provider-{name}_v{STAND_IN_VERSION}");
-            let path = dir.write_file(&relative, &script)?;
-            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-        }
-        let quoted: Vec<String> = providers.iter().map(|p| format!("\"{p}\"")).collect();
-        let installation = format!(
-            "filesystem_mirror {{\n    path    = \"{}\"\n    include = [{}]\n  }}\n  direct {{\n    exclude = [{}]\n  }}",
-            dir.path().join("mirror").display(),
-            quoted.join(", "),
-            quoted.join(", ")
-        );
         let sandbox_rc = std::fs::read_to_string(sb.dir().join("terraform.rc"))?;
-        anyhow::ensure!(sandbox_rc.contains("direct {}"), "the sandbox's CLI configuration changed: {sandbox_rc}");
-        dir.write_file("terraform.rc", &sandbox_rc.replacen("direct {}", &installation, 1))?;
-        Ok(StandIn { dir })
+        let quoted: Vec<String> = providers.iter().map(|p| format!("\"{p}\"")).collect();
+        let (rc, started_as) = match how {
+            Install::ByInit => {
+                let platform = format!("linux_{}", if std::env::consts::ARCH == "aarch64" { "arm64" } else { "amd64" });
+                for provider in providers {
+                    let name = provider.rsplit('/').next().unwrap_or_default();
+                    let relative = format!("mirror/{provider}/{STAND_IN_VERSION}/{platform}/terraform-provider-{name}_v{STAND_IN_VERSION}");
+                    executable(&dir.write_file(&relative, &script)?)?;
+                }
+                let installation = format!(
+                    "filesystem_mirror {{\n    path    = \"{}\"\n    include = [{}]\n  }}\n  direct {{\n    exclude = [{}]\n  }}",
+                    dir.path().join("mirror").display(),
+                    quoted.join(", "),
+                    quoted.join(", ")
+                );
+                anyhow::ensure!(sandbox_rc.contains("direct {}"), "the sandbox's CLI configuration changed: {sandbox_rc}");
+                (sandbox_rc.replacen("direct {}", &installation, 1), format!("/{STAND_IN_VERSION}/"))
+            }
+            Install::DevOverride => {
+                executable(&dir.write_file("bin/terraform-provider-datadog", &script)?)?;
+                let bin = dir.path().join("bin");
+                let overrides: String = quoted.iter().map(|p| format!("\n    {p} = \"{}\"", bin.display())).collect();
+                anyhow::ensure!(sandbox_rc.contains("dev_overrides {"), "the sandbox's CLI configuration changed: {sandbox_rc}");
+                (sandbox_rc.replacen("dev_overrides {", &format!("dev_overrides {{{overrides}"), 1), bin.display().to_string())
+            }
+        };
+        dir.write_file("terraform.rc", &rc)?;
+        Ok(StandIn { dir, started_as })
     }
 
     fn rc(&self) -> PathBuf {
@@ -159,6 +187,10 @@ impl StandIn {
     fn launches(&self) -> usize {
         std::fs::read_to_string(self.dir.path().join("launches")).map(|s| s.lines().count()).unwrap_or(0)
     }
+}
+
+fn executable(path: &std::path::Path) -> anyhow::Result<()> {
+    Ok(std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))?)
 }
 
 /// The RPCs Terraform's trace log shows it sending to the plugin whose path holds
@@ -210,6 +242,20 @@ resource "datadog_aws_account_link" "x" {{
 #[test]
 fn e2e_moved_from_the_official_resource_changes_nothing() -> anyhow::Result<()> {
     let sb = Sandbox::datadog_only()?;
+    let tf = Terraform::pinned(&sb)?;
+    moved_from_the_official_resource(&sb, tf, OFFICIAL, Install::ByInit)
+}
+
+/// The same with the pinned OpenTofu, whose state names the official provider under
+/// its own registry.
+#[test]
+fn e2e_moved_from_the_official_resource_with_opentofu() -> anyhow::Result<()> {
+    let sb = Sandbox::datadog_only()?;
+    let tf = Terraform::tofu(&sb)?;
+    moved_from_the_official_resource(&sb, tf, OFFICIAL_OPENTOFU, Install::DevOverride)
+}
+
+fn moved_from_the_official_resource(sb: &Sandbox, tf: Terraform, official: &str, how: Install) -> anyhow::Result<()> {
     let dd = sb.datadog();
     let created = dd.api("POST", "/api/v2/integration/aws/accounts", Some(&account_body()))?.ensure_success()?.json()?;
     let account = created["data"].clone();
@@ -219,15 +265,17 @@ fn e2e_moved_from_the_official_resource_changes_nothing() -> anyhow::Result<()> 
     // The fake's own store: listed in stored order, unlike the shuffled API.
     let before = dd.admin_get("accounts")?;
 
-    let stand_in = StandIn::install(&sb, &[OFFICIAL])?;
+    let stand_in = StandIn::install(sb, &[official], how)?;
     let trace = stand_in.dir.path().join("trace.log");
-    let tf = Terraform::pinned(&sb)?
+    let tf = tf
         .with_env("TF_CLI_CONFIG_FILE", &stand_in.rc().display().to_string())
         .with_env("TF_LOG", "trace")
         .with_env("TF_LOG_PATH", &trace.display().to_string());
-    tf.write_file("terraform.tfstate", &state_file(OFFICIAL, "datadog_integration_aws_account", 0, &official_attributes(&account)))?;
+    tf.write_file("terraform.tfstate", &state_file(official, "datadog_integration_aws_account", 0, &official_attributes(&account)))?;
     tf.write_main_tf(&config("datadog_integration_aws_account"))?;
-    tf.init()?;
+    if how == Install::ByInit {
+        tf.init()?;
+    }
 
     // The move alone (no refresh): no request reaches Datadog's account API, and the
     // moved state is what a refresh of the account gives (checked after the apply).
@@ -256,7 +304,7 @@ fn e2e_moved_from_the_official_resource_changes_nothing() -> anyhow::Result<()> 
     let resources = state["resources"].as_array().cloned().unwrap_or_default();
     assert_eq!(resources.len(), 1, "only the link is left: {resources:?}");
     assert_eq!(resources[0]["type"], "datadog_aws_account_link");
-    assert_eq!(resources[0]["provider"], "provider[\"registry.terraform.io/orgsync/datadog\"]");
+    assert_eq!(resources[0]["provider"], format!("provider[\"{}\"]", tf.provider_address()));
     let instance = &resources[0]["instances"][0];
     let values = &instance["attributes"];
     assert_eq!(values["id"], id.as_str());
@@ -275,12 +323,13 @@ fn e2e_moved_from_the_official_resource_changes_nothing() -> anyhow::Result<()> 
     assert!(writes.is_empty(), "the move wrote to Datadog: {writes:?}");
     assert_eq!(dd.admin_get("accounts")?, before, "Datadog changed");
 
-    // Terraform asked the source provider for its schema and nothing else.
-    let installed = format!("{OFFICIAL}/{STAND_IN_VERSION}/");
-    let runs = rpcs_to(&std::fs::read_to_string(&trace)?, &installed);
+    // The CLI asked the source provider for its schemas (OpenTofu: its identity
+    // schemas too) and nothing else.
+    let runs = rpcs_to(&std::fs::read_to_string(&trace)?, &stand_in.started_as);
     assert!(!runs.is_empty(), "Terraform never started the source provider; the comment above is out of date");
     for run in &runs {
-        assert!(run.iter().all(|rpc| rpc == "GetProviderSchema" || rpc == "Close"), "the source provider was asked {run:?}");
+        let schema_only = |rpc: &String| ["getproviderschema", "getresourceidentityschemas", "close"].contains(&rpc.to_ascii_lowercase().as_str());
+        assert!(run.iter().all(schema_only), "the source provider was asked {run:?}");
     }
 
     let launches = stand_in.launches();
@@ -297,7 +346,7 @@ fn e2e_moved_from_the_official_resource_changes_nothing() -> anyhow::Result<()> 
 fn e2e_a_move_from_an_unsupported_source_says_what_is_taken() -> anyhow::Result<()> {
     let sb = Sandbox::datadog_only()?;
     let aws = "registry.terraform.io/hashicorp/aws";
-    let stand_in = StandIn::install(&sb, &[OFFICIAL, aws])?;
+    let stand_in = StandIn::install(&sb, &[OFFICIAL, aws], Install::ByInit)?;
     let tf = Terraform::pinned(&sb)?.with_env("TF_CLI_CONFIG_FILE", &stand_in.rc().display().to_string());
     let attributes = json!({"id": "7d7c4a07-2c8f-4c4f-9b38-2f3b1f0c2f5e", "aws_account_id": ACCOUNT});
     let taken = "datadog_aws_account_link takes the state of: datadog_integration_aws_account of the provider datadog/datadog (schema version 0)";
