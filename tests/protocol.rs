@@ -1,6 +1,6 @@
 //! The provider binary as go-plugin starts it, without Terraform: the handshake,
 //! AutoMTLS (a client without the expected certificate is refused), the health
-//! service, the schema RPC, and a graceful shutdown.
+//! service, the schema RPC, MoveResourceState, and a graceful shutdown.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -234,4 +234,53 @@ async fn debug_mode_prints_a_reattach_value_that_connects() {
     let channel = connect(&p, None).await.expect("connect to the debug server");
     let mut provider = pb::provider_client::ProviderClient::new(channel);
     provider.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema");
+}
+
+/// MoveResourceState over the wire, as Terraform sends it for a `moved` block from
+/// the official provider's resource: the capability Terraform checks first is
+/// advertised, the official state comes back as a link with its identity, and a
+/// source the link does not take is refused with a diagnostic, not a gRPC error.
+#[tokio::test]
+async fn move_resource_state_takes_the_official_resource_and_refuses_others() {
+    use terraform_provider_datadog::plugin::{Type, Value};
+
+    let p = start(None);
+    let channel = connect(&p, None).await.expect("connect");
+    let mut provider = pb::provider_client::ProviderClient::new(channel).max_decoding_message_size(64 << 20);
+    let schema = provider.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema").into_inner();
+    assert!(schema.server_capabilities.is_some_and(|c| c.move_resource_state), "Terraform refuses cross-type moves without the capability");
+
+    let official = br#"{"id":"7d7c4a07-2c8f-4c4f-9b38-2f3b1f0c2f5e","aws_account_id":"123456789012","aws_partition":"aws",
+        "account_tags":["env:prod"],"auth_config":{"aws_auth_config_keys":null,"aws_auth_config_role":{"external_id":"0123456789abcdef0123456789abcdef","role_name":"DatadogIntegrationRole"}},
+        "aws_regions":{"include_all":true,"include_only":null},"logs_config":{"lambda_forwarder":{"lambdas":[],"sources":[],"log_source_config":null}},
+        "metrics_config":{"automute_enabled":true,"collect_cloudwatch_alarms":false,"collect_custom_metrics":false,"enabled":true,"metric_name_filters":[],
+        "namespace_filters":{"exclude_only":["AWS/SQS"],"include_only":null},"tag_filters":[]},
+        "resources_config":{"cloud_security_posture_management_collection":false,"extended_collection":true},
+        "traces_config":{"xray_services":{"include_all":null,"include_only":[]}}}"#;
+    let request = |type_name: &str, version: i64| pb::move_resource_state::Request {
+        source_provider_address: "registry.terraform.io/datadog/datadog".into(),
+        source_type_name: type_name.into(),
+        source_schema_version: version,
+        source_state: Some(pb::RawState { json: official.to_vec(), flatmap: Default::default() }),
+        target_type_name: "datadog_aws_account_link".into(),
+        ..Default::default()
+    };
+
+    let moved = provider.move_resource_state(request("datadog_integration_aws_account", 0)).await.expect("move").into_inner();
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    assert!(moved.target_state.is_some_and(|s| !s.msgpack.is_empty()), "no moved state");
+    let identity = moved.target_identity.and_then(|i| i.identity_data).expect("target identity");
+    let ty = Type::object([("aws_account_id", Type::String), ("aws_partition", Type::String)]);
+    let identity = Value::decode_msgpack(&identity.msgpack, &ty).expect("identity msgpack");
+    assert_eq!(identity.get_attr("aws_account_id").and_then(Value::as_str), Some("123456789012"));
+
+    for (type_name, version, summary) in [
+        ("datadog_integration_aws", 0, "Unsupported move source"),
+        ("datadog_integration_aws_account", 1, "Unsupported source schema version"),
+    ] {
+        let refused = provider.move_resource_state(request(type_name, version)).await.expect("an answer, not a gRPC error").into_inner();
+        assert!(refused.target_state.is_none(), "{type_name} v{version}");
+        let summaries: Vec<&str> = refused.diagnostics.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(summaries, vec![summary], "{type_name} v{version}");
+    }
 }

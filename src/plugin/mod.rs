@@ -29,7 +29,7 @@ pub mod value;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use provider::Provider;
 pub use identity::{IdentityAttribute, IdentitySchema};
-pub use resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
+pub use resource::{ApplyRequest, CallCtx, MoveSource, PlanChange, Private, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{AttrPath, PathStep, Type, Value};
 

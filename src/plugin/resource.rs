@@ -62,6 +62,21 @@ pub struct ApplyRequest<'a> {
     pub private: &'a mut Private,
 }
 
+/// A resource type whose state a `moved` block may bring into another type
+/// (`MoveResourceState`, Terraform 1.8+, OpenTofu 1.10+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoveSource {
+    /// The source provider as `namespace/type`, e.g. `datadog/datadog`: matched on
+    /// any registry host, since Terraform and OpenTofu name the same provider under
+    /// their own (`registry.terraform.io/…`, `registry.opentofu.org/…`).
+    pub provider: &'static str,
+    /// The source resource type, e.g. `datadog_integration_aws_account`.
+    pub type_name: &'static str,
+    /// The newest schema version of the source type this one reads (every version
+    /// from 0 up to it).
+    pub max_schema_version: i64,
+}
+
 /// A managed resource type.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -111,6 +126,20 @@ pub trait Resource: Send + Sync + 'static {
 
     /// The import id an `import { identity = { … } }` stands for.
     fn import_id(&self, _identity: &Value) -> Option<String> {
+        None
+    }
+
+    /// The other resource types whose state a `moved` block may bring into this one;
+    /// none by default.
+    fn move_sources(&self) -> &[MoveSource] {
+        &[]
+    }
+
+    /// Reads the stored JSON state of `from` (one of [`Resource::move_sources`],
+    /// provider, type and version already checked) into this type's state. No remote
+    /// call: the refresh that follows the move completes the state. `None` with an
+    /// error when the state cannot be read.
+    fn move_state(&self, _from: &MoveSource, _state: serde_json::Value, _diags: &mut Diagnostics) -> Option<Value> {
         None
     }
 

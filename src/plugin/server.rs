@@ -406,12 +406,32 @@ impl pb::provider_server::Provider for ProviderService {
 
     async fn move_resource_state(
         &self,
-        _: Request<pb::move_resource_state::Request>,
+        req: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: diagnostics(unsupported("moves from other resource types")),
-            ..Default::default()
-        }))
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::move_resource_state::Response::default();
+        async {
+            let Some((r, ty)) = self.resource(&req.target_type_name, &mut diags) else { return };
+            // The source's private data and identity are its own provider's: nothing
+            // in them is ours to carry over.
+            let json = req.source_state.as_ref().map(|raw| raw.json.as_slice()).unwrap_or_default();
+            let source = core::MoveResourceStateRequest {
+                source_provider_address: &req.source_provider_address,
+                source_type_name: &req.source_type_name,
+                source_schema_version: req.source_schema_version,
+                source_state: json,
+            };
+            let core::MoveResourceStateResponse { state, diagnostics } = core::move_resource_state(&*r, &source);
+            diags.extend(diagnostics);
+            let Some(state) = state else { return };
+            out.target_identity = identity_of(&*r, &state);
+            out.target_state = encode_or_diag(&state, &ty, "moved state", &mut diags);
+        }
+        .instrument(span("MoveResourceState", &req.target_type_name))
+        .await;
+        out.diagnostics = diagnostics(diags);
+        Ok(Response::new(out))
     }
 
     async fn read_data_source(&self, _: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
@@ -575,7 +595,9 @@ fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
         get_provider_schema_optional: false,
-        move_resource_state: false,
+        // Terraform asks before any cross-type `moved`; types that take no other
+        // type's state refuse it themselves, naming what they take.
+        move_resource_state: true,
         generate_resource_config: false,
     }
 }

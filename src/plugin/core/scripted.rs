@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::resource::{ApplyRequest, CallCtx, PlanChange, Private, Resource};
+use crate::plugin::resource::{ApplyRequest, CallCtx, MoveSource, PlanChange, Private, Resource};
 use crate::plugin::schema::{Attribute, Block, Nesting, Schema};
 use crate::plugin::value::{AttrPath, Value};
 
@@ -132,5 +132,13 @@ impl Resource for Scripted {
 
     async fn import(&self, _: &CallCtx, _: &str, diags: &mut Diagnostics) -> Option<Value> {
         self.answer("import", diags)
+    }
+
+    fn move_sources(&self) -> &[MoveSource] {
+        &[MoveSource { provider: "example/old", type_name: "old_thing", max_schema_version: 1 }]
+    }
+
+    fn move_state(&self, _: &MoveSource, _: serde_json::Value, diags: &mut Diagnostics) -> Option<Value> {
+        self.answer("move_state", diags)
     }
 }

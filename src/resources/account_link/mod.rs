@@ -6,9 +6,11 @@
 //! the same AWS account instead of failing on a duplicate.
 //!
 //! Only the settings the configuration writes are managed (`wanted.rs`); the state
-//! is what Datadog holds (`model.rs`); the plan rules are in `plan.rs`.
+//! is what Datadog holds (`model.rs`); the plan rules are in `plan.rs`; state of the
+//! official provider's `datadog_integration_aws_account` moves in by `moved.rs`.
 
 mod model;
+mod moved;
 mod plan;
 mod schema;
 mod validate;
@@ -21,7 +23,7 @@ use async_trait::async_trait;
 
 use crate::clients::datadog::{AccountConfig, DatadogApi, DatadogError};
 use crate::poll::{Polled, Unfinished};
-use crate::plugin::{IdentitySchema, ApplyRequest, CallCtx, Diagnostics, PlanChange, Private, Resource, Schema, Value};
+use crate::plugin::{IdentitySchema, ApplyRequest, CallCtx, Diagnostics, MoveSource, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
 pub use model::Link;
@@ -218,6 +220,15 @@ impl Resource for AccountLink {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate::validate(config, diags);
+    }
+
+    /// The official provider's `datadog_integration_aws_account` (`moved.rs`).
+    fn move_sources(&self) -> &[MoveSource] {
+        &[moved::OFFICIAL]
+    }
+
+    fn move_state(&self, _from: &MoveSource, state: serde_json::Value, diags: &mut Diagnostics) -> Option<Value> {
+        moved::from_official(&state, diags)
     }
 
     async fn modify_plan(&self, _ctx: &CallCtx, change: &mut PlanChange<'_>, _diags: &mut Diagnostics) {
