@@ -170,6 +170,15 @@ pub(super) fn schema() -> Schema {
                 "Activate trusted access between StackSets and Organizations on create when it is off. Default `false`: a plan with trusted access off fails and says what to do.",
             )
             .default(Value::Bool(false)),
+            Attribute::bool(
+                "include_management_account",
+                "Also deploy the template, with the same parameters, as an ordinary CloudFormation stack in the \
+                 organization's management account (which a service-managed StackSet never reaches), in `region`, named \
+                 `<name>-management-account`. The management account then joins `account_ids` once its stack is deployed. \
+                 Setting it back to `false` deletes that stack (and so the account's Datadog registration). Needs \
+                 `call_as = \"SELF\"`: only the management account can create a stack in itself. Default `false`.",
+            )
+            .default(Value::Bool(false)),
             Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, propagated to the stacks. Left out, existing tags are kept.")
                 .optional()
                 .computed()

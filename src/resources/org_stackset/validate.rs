@@ -123,6 +123,16 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
         if !matches!(call_as, "SELF" | "DELEGATED_ADMIN") {
             diags.error_at(AttrPath::root("call_as"), "Invalid call_as", format!("{call_as:?}: use SELF or DELEGATED_ADMIN."));
         }
+        if call_as == "DELEGATED_ADMIN" && flag("include_management_account") == Some(true) {
+            diags.error_at(
+                AttrPath::root("include_management_account"),
+                "The management account's stack needs the management account",
+                "include_management_account deploys the template as an ordinary stack in the organization's management \
+                 account, and only the management account can create a stack in itself: a delegated administrator cannot. \
+                 Run this configuration from the management account with call_as = \"SELF\", or manage the management \
+                 account's stack from a separate configuration that does.",
+            );
+        }
     }
     if let Some(Value::Map(tags)) = config.get_attr("tags") {
         if tags.len() > 50 {
