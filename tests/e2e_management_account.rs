@@ -22,6 +22,14 @@ fn management(sb: &Sandbox) -> String {
     sb.var("SANDBOX_MANAGEMENT_ACCOUNT_ID").unwrap_or_default().to_owned()
 }
 
+/// The StackSet alone over Development, without links.
+fn org_only(sb: &Sandbox, extra: &str) -> String {
+    format!(
+        "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name = \"{SET}\"\n  region = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n{extra}\n}}\n",
+        sb.var("SANDBOX_OU_DEVELOPMENT").unwrap_or_default()
+    )
+}
+
 /// The management account's stack as the emulator holds it, once no operation runs on it.
 fn settled_stack(sb: &Sandbox) -> anyhow::Result<Option<Value>> {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -129,12 +137,7 @@ fn e2e_management_account_is_covered_repaired_and_destroyed_last() -> anyhow::Re
 fn e2e_management_account_stack_is_removed_when_turned_off_and_imported_when_present() -> anyhow::Result<()> {
     let sb = Sandbox::start_fast()?;
     let tf = Terraform::pinned(&sb)?.polling_fast();
-    let org_only = |extra: &str| {
-        format!(
-            "{REQUIRED_PROVIDERS}\nprovider \"datadog\" {{}}\nresource \"datadog_aws_org_stackset\" \"org\" {{\n  name = \"{SET}\"\n  region = \"us-east-1\"\n  organizational_unit_ids = [\"{}\"]\n{extra}\n}}\n",
-            sb.var("SANDBOX_OU_DEVELOPMENT").unwrap_or_default()
-        )
-    };
+    let org_only = |extra: &str| org_only(&sb, extra);
     tf.write_main_tf(&org_only("  include_management_account = true"))?;
     tf.apply()?;
     assert!(registration(&sb)?.is_some());
@@ -187,5 +190,40 @@ resource "datadog_aws_org_stackset" "org" {{
     assert!(!plan.success(), "the plan must stop at the error");
     let cloudformation: Vec<Value> = sb.emulator()?.call_log()?.into_iter().filter(|c| c["service"] == "cloudformation").collect();
     assert!(cloudformation.is_empty(), "no CloudFormation call may happen: {cloudformation:?}");
+    Ok(())
+}
+
+/// A stack whose create failed is named with account, region and CloudFormation's
+/// reason, stays out of `account_ids`, and is deleted and created again by the next
+/// apply (with a warning); a state that lost the resource adopts the existing
+/// StackSet and stack instead of creating them twice.
+#[test]
+fn e2e_a_failed_management_stack_is_recreated_and_an_existing_one_adopted() -> anyhow::Result<()> {
+    let sb = Sandbox::start_fast()?;
+    let tf = Terraform::pinned(&sb)?.polling_fast();
+    let mgmt = management(&sb);
+    tf.write_main_tf(&org_only(&sb, "  include_management_account = true"))?;
+    sb.emulator()?.fail_instances(&[&mgmt], "Injected: role creation failed")?;
+    let out = tf.apply()?.describe();
+    for part in [mgmt.as_str(), "us-east-1", STACK, "ROLLBACK_COMPLETE", "Injected: role creation failed"] {
+        assert!(out.contains(part), "the failure must name {part:?}: {out}");
+    }
+    assert_eq!(settled_stack(&sb)?.unwrap_or_default()["status"], "ROLLBACK_COMPLETE");
+    assert!(registration(&sb)?.is_none());
+    let plan = tf.plan_json()?;
+    assert_eq!(planned_changes(&plan), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
+
+    let out = tf.apply()?.describe();
+    assert!(out.contains("Recreating the management account's stack"), "a clear warning: {out}");
+    assert!(tf.plan_is_empty()?, "the next apply finishes the failed one");
+    assert_eq!(settled_stack(&sb)?.unwrap_or_default()["status"], "CREATE_COMPLETE");
+    assert!(registration(&sb)?.is_some());
+    assert!(stack_set_account_ids(&tf.state_json()?).contains(&mgmt));
+
+    tf.run_ok(&["state", "rm", "datadog_aws_org_stackset.org"])?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(seq_of(&sb.emulator()?.calls("CreateStack")?).len(), 2, "the failed create and its retry; the existing stack is adopted");
+    assert_eq!(sb.datadog().accounts()?.len(), 4, "no duplicate registration");
     Ok(())
 }
