@@ -339,4 +339,25 @@ mod tests {
         );
         assert_eq!(first_failure(&events[..2], "dd-management-account"), None);
     }
+
+    #[test]
+    fn in_sync_means_deployed_with_the_stack_sets_template_and_parameters() {
+        let m = Model::from_value(&crate::plugin::Value::Null);
+        let parameters = m
+            .parameters("datadoghq.com", None)
+            .into_iter()
+            .map(|p| (p.key, p.value.unwrap_or_else(|| "****".to_owned())))
+            .collect();
+        let stack = Stack { id: "arn:aws:cloudformation:us-east-1:123456789012:stack/x/1".into(), status: "CREATE_COMPLETE".into(), parameters, ..Stack::default() };
+        let remote = Remote { stack, template_sha256: "abc".into() };
+        assert!(in_sync(&remote, &m, "datadoghq.com", Some("abc")));
+        assert!(!in_sync(&remote, &m, "datadoghq.eu", Some("abc")), "a parameter differs");
+        assert!(!in_sync(&remote, &m, "datadoghq.com", Some("def")), "the template differs");
+        let mut rolled_back = remote.clone();
+        rolled_back.stack.status = "UPDATE_ROLLBACK_COMPLETE".into();
+        assert!(!in_sync(&rolled_back, &m, "datadoghq.com", Some("abc")), "a failed update runs the previous definition");
+        let mut by_hand = remote;
+        by_hand.stack.parameters.insert(parameters::DISABLE_METRICS.to_owned(), "true".to_owned());
+        assert!(!in_sync(&by_hand, &m, "datadoghq.com", Some("abc")), "a parameter changed by hand");
+    }
 }

@@ -249,4 +249,21 @@ mod tests {
         check_region(Some(&Value::String("eu-central-1".into())), &mut d);
         assert!(d.is_empty());
     }
+
+    #[test]
+    fn a_delegated_admin_cannot_include_the_management_account() {
+        let config = |call_as: &str, include: bool| {
+            Value::object([("call_as", Value::String(call_as.into())), ("include_management_account", Value::Bool(include))])
+        };
+        let mut d = Diagnostics::new();
+        validate(&config("DELEGATED_ADMIN", true), &mut d);
+        let refused: Vec<_> = d.0.iter().filter(|x| x.summary.starts_with("The management account's stack")).collect();
+        assert_eq!(refused.len(), 1, "{d:?}");
+        assert_eq!(refused[0].path, Some(AttrPath::root("include_management_account")));
+        for (call_as, include) in [("SELF", true), ("DELEGATED_ADMIN", false)] {
+            let mut d = Diagnostics::new();
+            validate(&config(call_as, include), &mut d);
+            assert!(!d.0.iter().any(|x| x.summary.starts_with("The management account's stack")), "{call_as} {include}: {d:?}");
+        }
+    }
 }
