@@ -51,6 +51,37 @@ fn registration(sb: &Sandbox) -> anyhow::Result<Option<Value>> {
     Ok(sb.datadog().accounts()?.into_iter().find(|a| a["attributes"]["aws_account_id"] == json!(id)))
 }
 
+/// The stack's template changed by hand through the CloudFormation API (a comment
+/// appended; every parameter kept), as someone editing it in the console would.
+fn change_template_by_hand(sb: &Sandbox) -> anyhow::Result<()> {
+    use aws_sdk_cloudformation::types::{Capability, Parameter};
+    let creds = aws_sdk_cloudformation::config::Credentials::new(
+        sb.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
+        sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
+        None,
+        None,
+        "sandbox",
+    );
+    let config = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(sb.var("AWS_ENDPOINT_URL").unwrap_or_default())
+        .build();
+    let cfn = aws_sdk_cloudformation::Client::from_conf(config);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let body = cfn.get_template().stack_name(STACK).send().await?.template_body().unwrap_or_default().to_owned();
+        let mut update = cfn.update_stack().stack_name(STACK).template_body(format!("{body}\n# changed by hand\n")).capabilities(Capability::CapabilityNamedIam);
+        for k in ["DatadogApiKey", "DatadogAppKey", "DatadogSite", "IAMRoleName", "DisableMetricCollection", "DisableResourceCollection", "CloudSecurityPostureManagement"] {
+            update = update.parameters(Parameter::builder().parameter_key(k).use_previous_value(true).build());
+        }
+        update.send().await?;
+        anyhow::Ok(())
+    })?;
+    settled_stack(sb)?;
+    Ok(())
+}
+
 fn seq_of(calls: &[Value]) -> Vec<u64> {
     calls.iter().filter(|c| c["status"] == json!(200)).filter_map(|c| c["seq"].as_u64()).collect()
 }
@@ -141,6 +172,22 @@ fn e2e_management_account_stack_is_removed_when_turned_off_and_imported_when_pre
     tf.write_main_tf(&org_only("  include_management_account = true"))?;
     tf.apply()?;
     assert!(registration(&sb)?.is_some());
+
+    // The stack's template changed by hand: drift at plan, put back by apply.
+    change_template_by_hand(&sb)?;
+    let plan = tf.plan_json()?;
+    assert_eq!(planned_changes(&plan), vec![("datadog_aws_org_stackset.org".to_owned(), vec!["update".to_owned()])]);
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?, "apply did not put the template back");
+
+    // A StackSet parameter changes the management account's stack in the same apply.
+    tf.write_main_tf(&org_only("  include_management_account = true\n  disable_metric_collection = true"))?;
+    tf.apply()?;
+    assert!(tf.plan_is_empty()?);
+    assert_eq!(settled_stack(&sb)?.unwrap_or_default()["parameters"]["DisableMetricCollection"], "true");
+    assert_eq!(registration(&sb)?.map(|r| r["attributes"]["metrics_config"]["enabled"].clone()), Some(json!(false)));
+    tf.write_main_tf(&org_only("  include_management_account = true"))?;
+    tf.apply()?;
 
     // Import into another directory: the stack is found and the flag comes with it.
     let other = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_management_account_import")?);
