@@ -64,6 +64,9 @@ class AdminApp:
                 re.compile(r"^stacksets/(?P<name>[^/]+)/instances/(?P<account>[0-9]{12})/(?P<region>[a-z0-9-]+)$"),
                 self.remove_instance,
             ),
+            ("GET", re.compile(r"^stacks$"), self.stacks),
+            ("POST", re.compile(r"^stacks/(?P<name>[^/]+)/parameters$"), self.update_stack),
+            ("DELETE", re.compile(r"^stacks/(?P<name>[^/]+)$"), self.delete_stack),
         ]
 
     def __call__(self, environ: dict, start_response: Callable):
@@ -244,6 +247,21 @@ class AdminApp:
             admin_region=_admin_region(query),
         )
 
+    # Plain stacks (the management account's): drift made by hand.
+
+    def stacks(self, **_):
+        return self.ctx.stacks.dump()
+
+    def update_stack(self, name, body, **_):
+        params = body.get("parameters")
+        if not isinstance(params, dict) or not params or not all(isinstance(v, str) for v in params.values()):
+            raise AdminError(400, "'parameters' must be a non-empty object of strings")
+        return self.ctx.stacks.update_out_of_band(name, _region(body), params)
+
+    def delete_stack(self, name, query, **_):
+        run_cr = query.get("custom_resource", "true").lower() not in ("false", "0", "no")
+        return self.ctx.stacks.delete_out_of_band(name, _region(query), run_custom_resource=run_cr)
+
 
 def _count(body: dict) -> int:
     count = body.get("count", 1)
@@ -256,3 +274,10 @@ def _env(path: str) -> str:
     from org import env_name
 
     return env_name(path)
+
+
+def _region(source: dict) -> str | None:
+    region = source.get("region")
+    if region is not None and not (isinstance(region, str) and is_known(region)):
+        raise AdminError(400, f"'region' must be a region of the aws partition, not {region!r}")
+    return region

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from faults import Faults
     from operations import Runner
     from org import Org
+    from stacks import Stacks
     from stacksets import StackSets
     from templates import TemplateStore
 
@@ -38,6 +39,7 @@ class Context:
     calls: "CallLog"
     runner: "Runner"
     stacksets: "StackSets"
+    stacks: "Stacks"
 
     def __init__(self) -> None:
         self.lock = threading.RLock()

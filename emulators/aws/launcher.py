@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from middleware import EmulatorApp
     from operations import Runner
     from org import Org
+    from stacks import Stacks
     from stacksets import StackSets
     from templates import TEMPLATE_URL, TemplateStore
 
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx.calls = CallLog()
     ctx.runner = Runner(ctx)
     ctx.stacksets = StackSets(ctx)
+    ctx.stacks = Stacks(ctx)
 
     base = {"url": ""}
     moto_app = DomainDispatcherApplication(create_backend_app)

@@ -1,6 +1,7 @@
 """The WSGI application in front of moto: routes ``/_emulator/`` to the
 admin API, answers the StackSet actions of CloudFormation itself
-(stacksets.py), injects throttling faults, logs calls, and tells the
+(stacksets.py) and the stack actions of the management account's own stack
+(stacks.py), injects throttling faults, logs calls, and tells the
 organization model (and so auto-deployment) about Organizations calls that
 change accounts. Everything else is moto's.
 """
@@ -22,6 +23,7 @@ from query_protocol import (
     validate_input,
 )
 from regions import bad_scope, is_known
+from stacks import ACTIONS as STACK_ACTIONS
 from stacksets import ACTIONS, MUTATING, UNSUPPORTED, RequestCtx
 
 log = logging.getLogger("aws-emulator.http")
@@ -92,7 +94,7 @@ class EmulatorApp:
                 # Ours would key a stack set by a region AWS has not got, and
                 # moto's stack actions crash (KeyError, 500) on one.
                 return self._xml_error(start_response, bad_scope(region), "cloudformation", action or "?", {})
-            if action in ACTIONS or action in UNSUPPORTED:
+            if action in ACTIONS or action in UNSUPPORTED or action in STACK_ACTIONS:
                 return self._cloudformation(action, params, region, start_response)
             return self._passthrough(environ, start_response, "cloudformation", action or "?")
         if service == "organizations":
@@ -131,7 +133,8 @@ class EmulatorApp:
             params = decode_input(op_model, flat)
             validate_input(op_model, params)
             rctx = RequestCtx(account_id=self.ctx.org.management_account_id, region=region)
-            result = self.ctx.stacksets.handle(action, params, rctx)
+            handler = self.ctx.stacks if action in STACK_ACTIONS else self.ctx.stacksets
+            result = handler.handle(action, params, rctx)
             body = encode_response("cloudformation", action, result, request_id)
             status = 200
             self._record(action, params, status, None, result, region)

@@ -6,6 +6,10 @@ resource "datadog_aws_org_stackset" "org" {
   region                  = var.region
   organizational_unit_ids = [var.root_id] # the root: every account of the organization
 
+  # Beyond the guide: StackSets never reach the management account; this deploys
+  # the same template there as an ordinary stack, so a link covers it too.
+  include_management_account = var.include_management_account
+
   # The guide's deployment options.
   managed_execution = false # "Inactive": one operation at a time
   auto_deployment = {

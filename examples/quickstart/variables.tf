@@ -19,3 +19,9 @@ variable "stack_set_name" {
   type        = string
   default     = "DatadogIntegration"
 }
+
+variable "include_management_account" {
+  description = "Also monitor the management account, which the StackSet never deploys to, with its own stack of the template (needs the management account's credentials)."
+  type        = bool
+  default     = false
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::aws::{load_sdk_config, AwsSettings, Organization, SdkAws, StackSets};
+use crate::clients::aws::{load_sdk_config, AwsSettings, Organization, SdkAws, StackSets, Stacks};
 use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog};
 use crate::clients::secret::Secret;
 use crate::env;
@@ -54,6 +54,8 @@ pub struct AwsClients {
     pub stack_sets: Arc<dyn StackSets>,
     /// Organizations.
     pub organization: Arc<dyn Organization>,
+    /// Plain stacks (the management account's own stack), in this region.
+    pub stacks: Arc<dyn Stacks>,
 }
 
 impl AwsBase {
@@ -66,7 +68,7 @@ impl AwsBase {
 
     fn clients(config: &aws_config::SdkConfig, settings: &AwsSettings) -> AwsClients {
         let sdk = Arc::new(SdkAws::new(config, settings, settings.retry));
-        AwsClients { stack_sets: sdk.clone(), organization: sdk }
+        AwsClients { stack_sets: sdk.clone(), stacks: sdk.clone(), organization: sdk }
     }
 
     /// The region the SDK chain (or the provider's `aws { region }`) chose.

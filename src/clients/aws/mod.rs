@@ -47,6 +47,25 @@ pub trait StackSets: Send + Sync + std::fmt::Debug {
     async fn list_operation_results(&self, name: &str, call_as: CallAs, operation_id: &str, cancel: &CancellationToken) -> Result<Vec<OperationResult>, AwsError>;
 }
 
+/// Plain CloudFormation stacks, for the management account's own stack of Datadog's
+/// template (a service-managed StackSet never deploys there). Retries as [`StackSets`].
+#[async_trait]
+pub trait Stacks: Send + Sync + std::fmt::Debug {
+    /// `DescribeStacks` by name; `None` when no stack of that name exists (deleted
+    /// ones are not found by name).
+    async fn describe_stack(&self, name: &str, cancel: &CancellationToken) -> Result<Option<Stack>, AwsError>;
+    /// `GetTemplate`: the body the stack runs.
+    async fn stack_template(&self, name: &str, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// `CreateStack`; returns the stack id.
+    async fn create_stack(&self, input: &StackInput, cancel: &CancellationToken) -> Result<String, AwsError>;
+    /// `UpdateStack`; `false` when CloudFormation had nothing to update.
+    async fn update_stack(&self, input: &StackInput, cancel: &CancellationToken) -> Result<bool, AwsError>;
+    /// `DeleteStack` (by name or id; succeeds when already gone).
+    async fn delete_stack(&self, name_or_id: &str, cancel: &CancellationToken) -> Result<(), AwsError>;
+    /// The first page of `DescribeStackEvents`, newest first.
+    async fn stack_events(&self, name_or_id: &str, cancel: &CancellationToken) -> Result<Vec<StackEvent>, AwsError>;
+}
+
 /// The Organizations reads the resource needs.
 #[async_trait]
 pub trait Organization: Send + Sync + std::fmt::Debug {

@@ -23,10 +23,10 @@ use tokio_util::sync::CancellationToken;
 use super::config::AwsSettings;
 use super::error::AwsError;
 use super::types::{
-    Account, CallAs, InstanceTargets, Operation, OperationPreferences, OperationRequest, OperationResult, Parameter, StackInstance,
-    StackSet, StackSetInput, Template, TrustedAccess,
+    Account, CallAs, InstanceTargets, Operation, OperationPreferences, OperationRequest, OperationResult, Parameter, Stack, StackEvent,
+    StackInput, StackInstance, StackSet, StackSetInput, Template, TrustedAccess,
 };
-use super::{Organization, StackSets};
+use super::{Organization, StackSets, Stacks};
 use crate::clients::retry::{with_retry, RetryPolicy};
 
 /// CloudFormation's largest page (`MaxResults` 1–100).
@@ -572,6 +572,96 @@ impl StackSets for SdkAws {
             },
         )
         .await
+    }
+}
+
+/// CloudFormation's answer to a stack name it does not know (a `ValidationError`).
+fn is_missing_stack(e: &AwsError) -> bool {
+    matches!(e, AwsError::Service { code, message, .. } if code == "ValidationError" && message.contains("does not exist"))
+}
+
+fn stack_from(s: &cfn::types::Stack) -> Stack {
+    Stack {
+        id: s.stack_id().unwrap_or_default().to_owned(),
+        name: s.stack_name().unwrap_or_default().to_owned(),
+        status: s.stack_status().map(|st| st.as_str()).unwrap_or_default().into(),
+        status_reason: s.stack_status_reason().unwrap_or_default().to_owned(),
+        parameters: s
+            .parameters()
+            .iter()
+            .filter_map(|p| Some((p.parameter_key()?.to_owned(), p.parameter_value().unwrap_or_default().to_owned())))
+            .collect(),
+    }
+}
+
+#[async_trait]
+impl Stacks for SdkAws {
+    async fn describe_stack(&self, name: &str, cancel: &CancellationToken) -> Result<Option<Stack>, AwsError> {
+        match self.send(Call::set("DescribeStacks", name), cancel, || self.cfn.describe_stacks().stack_name(name).send()).await {
+            Ok(out) => Ok(out.stacks().first().map(stack_from)),
+            Err(e) if is_missing_stack(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn stack_template(&self, name: &str, cancel: &CancellationToken) -> Result<String, AwsError> {
+        let out = self.send(Call::set("GetTemplate", name), cancel, || self.cfn.get_template().stack_name(name).send()).await?;
+        out.template_body().map(str::to_owned).ok_or_else(|| incomplete("GetTemplate", "TemplateBody"))
+    }
+
+    async fn create_stack(&self, input: &StackInput, cancel: &CancellationToken) -> Result<String, AwsError> {
+        const OP: &str = "CreateStack";
+        let mut req = self
+            .cfn
+            .create_stack()
+            .stack_name(&input.name)
+            .set_parameters(Some(cfn_parameters(&input.parameters)))
+            .set_capabilities(Some(cfn_capabilities(&input.capabilities)))
+            .set_tags(Some(cfn_tags(&input.tags)));
+        req = match &input.template {
+            Template::Url(url) => req.template_url(url),
+            Template::Body(body) => req.template_body(body),
+        };
+        let out = self.send(Call::set(OP, &input.name), cancel, || req.clone().send()).await?;
+        out.stack_id().map(str::to_owned).ok_or_else(|| incomplete(OP, "StackId"))
+    }
+
+    async fn update_stack(&self, input: &StackInput, cancel: &CancellationToken) -> Result<bool, AwsError> {
+        let mut req = self
+            .cfn
+            .update_stack()
+            .stack_name(&input.name)
+            .set_parameters(Some(cfn_parameters(&input.parameters)))
+            .set_capabilities(Some(cfn_capabilities(&input.capabilities)))
+            .set_tags(Some(cfn_tags(&input.tags)));
+        req = match &input.template {
+            Template::Url(url) => req.template_url(url),
+            Template::Body(body) => req.template_body(body),
+        };
+        match self.send(Call::set("UpdateStack", &input.name), cancel, || req.clone().send()).await {
+            Ok(_) => Ok(true),
+            // CloudFormation refuses an update that changes nothing; for us it is done.
+            Err(AwsError::Service { code, message, .. }) if code == "ValidationError" && message.contains("No updates are to be performed") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn delete_stack(&self, name_or_id: &str, cancel: &CancellationToken) -> Result<(), AwsError> {
+        self.send(Call::set("DeleteStack", name_or_id), cancel, || self.cfn.delete_stack().stack_name(name_or_id).send()).await?;
+        Ok(())
+    }
+
+    async fn stack_events(&self, name_or_id: &str, cancel: &CancellationToken) -> Result<Vec<StackEvent>, AwsError> {
+        let out = self.send(Call::set("DescribeStackEvents", name_or_id), cancel, || self.cfn.describe_stack_events().stack_name(name_or_id).send()).await?;
+        Ok(out
+            .stack_events()
+            .iter()
+            .map(|e| StackEvent {
+                logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                reason: e.resource_status_reason().unwrap_or_default().to_owned(),
+            })
+            .collect())
     }
 }
 

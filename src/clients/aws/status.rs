@@ -86,6 +86,46 @@ aws_status!(
     AccountStatus { Active = "ACTIVE", Suspended = "SUSPENDED", PendingClosure = "PENDING_CLOSURE" }
 );
 
+aws_status!(
+    /// A plain stack's status (the management account's stack).
+    StackStatus {
+        CreateInProgress = "CREATE_IN_PROGRESS",
+        CreateComplete = "CREATE_COMPLETE",
+        CreateFailed = "CREATE_FAILED",
+        RollbackInProgress = "ROLLBACK_IN_PROGRESS",
+        RollbackComplete = "ROLLBACK_COMPLETE",
+        RollbackFailed = "ROLLBACK_FAILED",
+        UpdateInProgress = "UPDATE_IN_PROGRESS",
+        UpdateComplete = "UPDATE_COMPLETE",
+        UpdateRollbackComplete = "UPDATE_ROLLBACK_COMPLETE",
+        UpdateRollbackFailed = "UPDATE_ROLLBACK_FAILED",
+        DeleteInProgress = "DELETE_IN_PROGRESS",
+        DeleteComplete = "DELETE_COMPLETE",
+        DeleteFailed = "DELETE_FAILED",
+    }
+);
+
+impl StackStatus {
+    /// Still changing: wait before acting on it.
+    #[must_use]
+    pub fn is_in_progress(&self) -> bool {
+        self.as_str().ends_with("_IN_PROGRESS")
+    }
+
+    /// Deployed, with the last requested definition in place (an update that rolled
+    /// back is not: it runs the previous one).
+    #[must_use]
+    pub fn is_deployed(&self) -> bool {
+        matches!(self, StackStatus::CreateComplete | StackStatus::UpdateComplete)
+    }
+
+    /// Can take an `UpdateStack`.
+    #[must_use]
+    pub fn is_updatable(&self) -> bool {
+        matches!(self, StackStatus::CreateComplete | StackStatus::UpdateComplete | StackStatus::UpdateRollbackComplete)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

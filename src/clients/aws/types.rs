@@ -1,6 +1,6 @@
 //! Our view of StackSets and Organizations, independent of the SDK's types.
 
-use super::status::{AccountStatus, InstanceDetail, InstanceStatus, OperationStatus, ResultStatus, StackSetStatus};
+use super::status::{AccountStatus, InstanceDetail, InstanceStatus, OperationStatus, ResultStatus, StackSetStatus, StackStatus};
 use std::collections::BTreeMap;
 
 /// Whose permissions a StackSet call uses.
@@ -240,4 +240,45 @@ pub struct Account {
     pub status: AccountStatus,
     /// The root or OU it sits in directly.
     pub parent: String,
+}
+
+/// What a plain stack (the management account's) is made or updated with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackInput {
+    /// `StackName`.
+    pub name: String,
+    /// `TemplateURL` or `TemplateBody`.
+    pub template: Template,
+    /// Every parameter.
+    pub parameters: Vec<Parameter>,
+    /// `Capabilities`.
+    pub capabilities: Vec<String>,
+    /// `Tags`.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A plain stack as described.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stack {
+    /// `StackId` (an ARN naming account and region).
+    pub id: String,
+    /// `StackName`.
+    pub name: String,
+    /// `StackStatus`.
+    pub status: StackStatus,
+    /// `StackStatusReason`.
+    pub status_reason: String,
+    /// Parameters; NoEcho values come back as `****`.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// One stack event, for the reason a stack failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackEvent {
+    /// `LogicalResourceId`.
+    pub logical_id: String,
+    /// `ResourceStatus`, e.g. `CREATE_FAILED`.
+    pub status: String,
+    /// `ResourceStatusReason`.
+    pub reason: String,
 }

@@ -12,13 +12,18 @@
 //! the healthy instances, so a missing, failed or outdated instance shows as drift.
 //! Instance operations run in batches of at most 50 OUs, AWS's cap.
 //!
+//! With `include_management_account`, the same template also runs as an ordinary
+//! stack in the management account, which StackSets never reach (`management`).
+//!
 //! One file per job: `plan` (the plan), `apply` (instances converged and the state
 //! recorded), `refresh` (reading back), `runner` (starting, joining and retrying
 //! operations) over `operations` (ids and the wait), `organization` (who should
-//! have an instance), `parameters` (the template's parameter names), `model`,
-//! `schema`, `validate`. This file is the resource's trait implementation.
+//! have an instance), `management` (the management account's stack), `parameters`
+//! (the template's parameter names), `model`, `schema`, `validate`. This file is the
+//! resource's trait implementation.
 
 mod apply;
+mod management;
 mod model;
 mod operations;
 mod organization;
@@ -100,6 +105,23 @@ fn summary(action: &str, m: &Model) -> String {
 /// while it does not exist yet).
 async fn stack_sets_of(clients: &Clients, m: &Model) -> Arc<dyn StackSets> {
     clients.aws_in(m.home_region().as_deref()).await.stack_sets
+}
+
+impl OrgStackSet {
+    /// Every instance, then the StackSet itself.
+    async fn delete_stack_set(sets: &dyn StackSets, m: &Model, instances: &[crate::clients::aws::StackInstance], budget: Budget, ctx: &CallCtx) -> Result<(), String> {
+        if !instances.is_empty() {
+            let mut ous = m.organizational_unit_ids.clone();
+            ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()).filter(|o| !o.is_empty()));
+            let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
+            let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect(), only_accounts: vec![] };
+            run_instances(sets, m, Instances::Delete, &t, "deleting every stack instance", budget, ctx).await.map_err(|e| format!("deleting stack instances: {e}"))?;
+        }
+        match sets.delete_stack_set(&m.name, m.call_as, &ctx.cancel).await {
+            Ok(()) | Err(AwsError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 #[async_trait]
@@ -194,8 +216,19 @@ impl Resource for OrgStackSet {
         }
         let mut private = Private::new();
         let converged = self.converge_instances(&clients, None, &m, budget, ctx).await;
+        let management = if m.include_management_account {
+            self.converge_management(&clients, &m, (&api, &app), false, budget, ctx, diags).await
+        } else {
+            Ok(())
+        };
         // The stacks registered accounts in Datadog: this run's listing is stale.
         clients.accounts.invalidate();
+        if let Err(e) = management {
+            diags.warning(
+                summary("deploying the management account's stack of", &m),
+                format!("{e}\n\nThe StackSet was created and stays in state; the next plan shows the management account as drift and the next apply retries it."),
+            );
+        }
         if let Err(e) = converged {
             // The StackSet exists: keep it in state so the next plan repairs in place.
             // A create that reports an error is tainted by Terraform and replaced as a
@@ -252,6 +285,9 @@ impl Resource for OrgStackSet {
         if let Err(e) = self.converge_instances(&clients, Some(&prior), &m, budget, ctx).await {
             diags.error(summary("updating stack instances of", &m), e.to_string());
         }
+        if let Err(e) = self.update_management(&clients, &prior, &m, req.config, budget, ctx, diags).await {
+            diags.error(summary("updating the management account's stack of", &m), e);
+        }
         let mut quiet = Diagnostics::new();
         let state = self.applied_state(&clients, &m, req.private, ctx, if diags.has_errors() { &mut quiet } else { diags }).await;
         state
@@ -265,22 +301,25 @@ impl Resource for OrgStackSet {
         let sets = stack_sets.as_ref();
         clients.accounts.invalidate();
         let instances = match sets.list_stack_instances(&m.name, m.call_as, &ctx.cancel).await {
-            Ok(i) => i,
-            Err(AwsError::NotFound { .. }) => return,
+            Ok(i) => Some(i),
+            // The StackSet is gone already; the management account's stack may not be.
+            Err(AwsError::NotFound { .. }) => None,
             Err(e) => return diags.error(summary("deleting", &m), e.to_string()),
         };
-        if !instances.is_empty() {
-            let mut ous = m.organizational_unit_ids.clone();
-            ous.extend(instances.iter().map(|i| i.organizational_unit_id.clone()).filter(|o| !o.is_empty()));
-            let regions: BTreeSet<String> = instances.iter().map(|i| i.region.clone()).collect();
-            let t = InstanceTargets { organizational_unit_ids: ous.into_iter().collect(), regions: regions.into_iter().collect(), only_accounts: vec![] };
-            if let Err(e) = run_instances(sets, &m, Instances::Delete, &t, "deleting every stack instance", budget, ctx).await {
-                return diags.error(summary("deleting stack instances of", &m), e.to_string());
+        if let Some(instances) = instances {
+            if let Err(e) = Self::delete_stack_set(sets, &m, &instances, budget, ctx).await {
+                return diags.error(summary("deleting", &m), e);
             }
         }
-        match sets.delete_stack_set(&m.name, m.call_as, &ctx.cancel).await {
-            Ok(()) | Err(AwsError::NotFound { .. }) => {}
-            Err(e) => diags.error(summary("deleting", &m), e.to_string()),
+        // The management account's stack goes last. It is independent of the StackSet
+        // (another account's stack, not an instance), so no order is forced by AWS or
+        // Datadog; last means a destroy that fails on the organization's stacks leaves
+        // the management account, the most sensitive one, monitored until the
+        // StackSet is gone, and a re-run finds the stack still in state to delete.
+        if m.include_management_account {
+            if let Err(e) = self.remove_management(&clients, &m, m.region_name().as_deref(), budget, ctx).await {
+                diags.error(summary("deleting the management account's stack of", &m), e);
+            }
         }
     }
 
@@ -305,7 +344,7 @@ impl Resource for OrgStackSet {
         let mut private = Private::new();
         let skeleton_region = skeleton.administration_region.clone();
         match self.refresh(&clients, skeleton, &mut private, ctx).await {
-            Ok(Some(m)) => Some(m.to_value()),
+            Ok(Some(m)) => self.import_management(&clients, m, &mut private, ctx, diags).await.map(|m| m.to_value()),
             Ok(None) => {
                 diags.error(format!("importing StackSet ({name})"), format!(
                         "No StackSet named {name} is visible with call_as = {} in {}. A StackSet lives in one region: add it to \

@@ -197,12 +197,32 @@ impl OrgStackSet {
         if diags.has_errors() {
             return;
         }
-        let expected = match self.accounts.expected(organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
+        let mut expected = match self.accounts.expected(organization.as_ref(), &planned.organizational_unit_ids, ctx).await {
             Ok(a) => a,
             Err(e) => {
                 diags.error(summary("listing accounts for", &planned), e.to_string());
                 return;
             }
+        };
+        // The management account's own stack covers it too (see `management`).
+        let include = change.planned.get_attr("include_management_account").cloned().unwrap_or(Value::Null);
+        if !include.is_known() {
+            put(&mut change.planned, "account_ids", Value::Unknown);
+            return;
+        }
+        let management = if planned.include_management_account {
+            match organization.management_account_id(&ctx.cancel).await {
+                Ok(id) => {
+                    expected.insert(id.clone());
+                    Some(id)
+                }
+                Err(e) => {
+                    diags.error(summary("reading the management account for", &planned), e.to_string());
+                    return;
+                }
+            }
+        } else {
+            None
         };
         put(&mut change.planned, "account_ids", string_set(expected.iter().cloned()));
         if creating {
@@ -239,7 +259,17 @@ impl OrgStackSet {
         let regions_drift = prior.deployed_regions != wanted_regions;
         put(&mut change.planned, "deployed_regions", wanted_regions.to_value());
         let missing: Vec<String> = expected.difference(&prior.account_ids.known().cloned().unwrap_or_default()).cloned().collect();
-        if !missing.is_empty() {
+        let management_missing = management.as_ref().is_some_and(|id| missing.contains(id));
+        if management_missing && prior.include_management_account {
+            diags.warning(
+                format!("The management account's stack of StackSet {} is missing or out of date", prior.name),
+                "The stack that covers the organization's management account is gone, failed, or no longer runs the \
+                 StackSet's template and parameters (changed outside Terraform); this plan deploys it again.",
+            );
+        }
+        let instances_missing: Vec<String> = missing.iter().filter(|a| Some(*a) != management.as_ref()).cloned().collect();
+        if !instances_missing.is_empty() {
+            let missing = &instances_missing;
             diags.warning(
                 format!("{} accounts have no healthy stack instance", missing.len()),
                 format!(
@@ -249,9 +279,11 @@ impl OrgStackSet {
                 ),
             );
         }
+        // The management account's stack is no instance: repairing it alone leaves
+        // the instances and the StackSet's operations as they are.
         let instance_change = settings_change
             || regions_drift
-            || !missing.is_empty()
+            || !instances_missing.is_empty()
             || prior.organizational_unit_ids != desired.organizational_unit_ids
             || !prior.region.semantically_equal(&desired.region);
         put(&mut change.planned, "revision", if instance_change { Value::Unknown } else { prior.revision.to_value() });

@@ -231,6 +231,15 @@ pub(super) fn schema() -> Schema {
                     it.",
             )
             .default(Value::Bool(false)),
+            Attribute::bool(
+                "include_management_account",
+                "Also deploy the template, with the same parameters, as an ordinary CloudFormation stack in the \
+                 organization's management account (which a service-managed StackSet never reaches), in `region`, named \
+                 `<name>-management-account`. The management account then joins `account_ids` once its stack is deployed. \
+                 Setting it back to `false` deletes that stack (and so the account's Datadog registration). Needs \
+                 `call_as = \"SELF\"`: only the management account can create a stack in itself. Default `false`.",
+            )
+            .default(Value::Bool(false)),
             Attribute::typed("tags", Type::Map(Box::new(Type::String)), "StackSet tags, which CloudFormation also puts on the stacks. At most 50. Left out, the \
                 StackSet's own tags are kept.")
                 .optional()
@@ -247,7 +256,8 @@ pub(super) fn schema() -> Schema {
             Attribute::string_set(
                 "account_ids",
                 "The member accounts covered. At plan time: every `ACTIVE` account under the targeted root \
-                    or OUs (child OUs included), except the management account, read from AWS Organizations. \
+                    or OUs (child OUs included), except the management account, read from AWS Organizations; \
+                    plus the management account with `include_management_account = true`. \
                     An apply keeps the planned set (and warns when some accounts fell short); every refresh \
                     then reads those of them whose stack instance in `region` is healthy (`CURRENT` and \
                     succeeded), so an account that is not healthy shows as drift. The same keys as \

@@ -123,6 +123,16 @@ pub(super) fn validate(config: &Value, diags: &mut Diagnostics) {
         if !matches!(call_as, "SELF" | "DELEGATED_ADMIN") {
             diags.error_at(AttrPath::root("call_as"), "Invalid call_as", format!("{call_as:?}: use SELF or DELEGATED_ADMIN."));
         }
+        if call_as == "DELEGATED_ADMIN" && flag("include_management_account") == Some(true) {
+            diags.error_at(
+                AttrPath::root("include_management_account"),
+                "The management account's stack needs the management account",
+                "include_management_account deploys the template as an ordinary stack in the organization's management \
+                 account, and only the management account can create a stack in itself: a delegated administrator cannot. \
+                 Run this configuration from the management account with call_as = \"SELF\", or manage the management \
+                 account's stack from a separate configuration that does.",
+            );
+        }
     }
     if let Some(Value::Map(tags)) = config.get_attr("tags") {
         if tags.len() > 50 {
@@ -238,5 +248,22 @@ mod tests {
         let mut d = Diagnostics::new();
         check_region(Some(&Value::String("eu-central-1".into())), &mut d);
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn a_delegated_admin_cannot_include_the_management_account() {
+        let config = |call_as: &str, include: bool| {
+            Value::object([("call_as", Value::String(call_as.into())), ("include_management_account", Value::Bool(include))])
+        };
+        let mut d = Diagnostics::new();
+        validate(&config("DELEGATED_ADMIN", true), &mut d);
+        let refused: Vec<_> = d.0.iter().filter(|x| x.summary.starts_with("The management account's stack")).collect();
+        assert_eq!(refused.len(), 1, "{d:?}");
+        assert_eq!(refused[0].path, Some(AttrPath::root("include_management_account")));
+        for (call_as, include) in [("SELF", true), ("DELEGATED_ADMIN", false)] {
+            let mut d = Diagnostics::new();
+            validate(&config(call_as, include), &mut d);
+            assert!(!d.0.iter().any(|x| x.summary.starts_with("The management account's stack")), "{call_as} {include}: {d:?}");
+        }
     }
 }
