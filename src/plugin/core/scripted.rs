@@ -133,4 +133,10 @@ impl Resource for Scripted {
     async fn import(&self, _: &CallCtx, _: &str, diags: &mut Diagnostics) -> Option<Value> {
         self.answer("import", diags)
     }
+
+    /// `{ id }`, known once the id is.
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let id = state.get_attr("id").filter(|v| !v.is_null())?;
+        Some(Value::object([("id", id.clone())]))
+    }
 }
