@@ -20,5 +20,8 @@ pub fn all(data: &Arc<ProviderData>) -> Vec<Arc<dyn Resource>> {
 /// Every list resource type (`terraform query`), one for each managed type.
 #[must_use]
 pub fn lists(data: &Arc<ProviderData>) -> Vec<Arc<dyn ListResource>> {
-    vec![Arc::new(account_link::AccountLinkList::new(Arc::clone(data)))]
+    vec![
+        Arc::new(account_link::AccountLinkList::new(Arc::clone(data))),
+        Arc::new(org_stackset::OrgStackSetList::new(Arc::clone(data))),
+    ]
 }

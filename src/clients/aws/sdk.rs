@@ -365,6 +365,28 @@ impl StackSets for SdkAws {
         Ok(())
     }
 
+    async fn list_stack_sets(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<Vec<String>, AwsError> {
+        self.pages(
+            Call::new("ListStackSets"),
+            cancel,
+            |token| {
+                self.cfn
+                    .list_stack_sets()
+                    .status(cfn::types::StackSetStatus::Active)
+                    .call_as(cfn_call_as(call_as))
+                    .max_results(CFN_PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page, out| {
+                let service_managed = |s: &&cfn::types::StackSetSummary| s.permission_model() == Some(&cfn::types::PermissionModels::ServiceManaged);
+                out.extend(page.summaries().iter().filter(service_managed).filter_map(|s| s.stack_set_name().map(str::to_owned)));
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await
+    }
+
     async fn describe_stack_set(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<StackSet, AwsError> {
         let out = self
             .send(Call::set("DescribeStackSet", name), cancel, || {

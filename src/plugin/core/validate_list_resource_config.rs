@@ -3,13 +3,20 @@
 
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::list::ListResource;
-use crate::plugin::value::Value;
+use crate::plugin::value::{AttrPath, PathStep, Value};
 
 /// Checks the `config { … }` block of a `list` block. Terraform sends every
-/// attribute (null when not written) even when the block is left out.
+/// attribute (null when not written) even when the block is left out. It reads a
+/// diagnostic's path from the `list` block, where the filters sit in `config`: the
+/// list's paths (from the `config` block) get that step in front.
 pub(crate) fn validate_list_resource_config(list: &dyn ListResource, config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     list.validate(config, &mut diags);
+    for d in &mut diags.0 {
+        if let Some(path) = d.path.take() {
+            d.path = Some(AttrPath(std::iter::once(PathStep::Attr("config".into())).chain(path.0).collect()));
+        }
+    }
     diags
 }
 
@@ -21,7 +28,6 @@ mod tests {
     use crate::plugin::list::{ListOut, ListRequest};
     use crate::plugin::resource::CallCtx;
     use crate::plugin::schema::Schema;
-    use crate::plugin::value::AttrPath;
 
     /// Refuses a `prefix` longer than three characters.
     struct Short(Schema);
@@ -45,11 +51,11 @@ mod tests {
     }
 
     #[test]
-    fn the_list_s_own_checks_are_the_answer() {
+    fn the_list_s_own_checks_are_the_answer_at_their_path_in_the_list_block() {
         let cases = [
             ("fine", Value::object([("prefix", Value::string("ab"))]), vec![]),
             ("unknown", Value::object([("prefix", Value::Unknown)]), vec![]),
-            ("too long", Value::object([("prefix", Value::string("abcd"))]), vec![Some(AttrPath::root("prefix"))]),
+            ("too long", Value::object([("prefix", Value::string("abcd"))]), vec![Some(AttrPath::root("config").attr("prefix"))]),
         ];
         for (name, config, paths) in cases {
             let diags = validate_list_resource_config(&Short(Schema::default()), &config);
