@@ -4,7 +4,9 @@
 //! # The convention the schema lists follow
 //!
 //! Pages: the provider in `docs/index.md`; resource `datadog_<x>` in
-//! `docs/resources/<x>.md` (data source `datadog_<x>`, if any, in `docs/data-sources/<x>.md`).
+//! `docs/resources/<x>.md` (data source `datadog_<x>`, if any, in `docs/data-sources/<x>.md`;
+//! list resource `datadog_<x>`, the `config` block of `terraform query`'s `list`, in
+//! `docs/list-resources/<x>.md`).
 //!
 //! Inside a page, a *schema list* is the part under one of these headings (any level),
 //! up to the next heading:
@@ -360,6 +362,8 @@ fn e2e_docs_document_every_attribute_of_the_schema_and_nothing_else() -> anyhow:
     for (kind, dir, sections) in [
         ("resource_schemas", "resources", &["## Example Usage", "## Argument Reference", "## Attributes Reference", "## Import"][..]),
         ("data_source_schemas", "data-sources", &["## Example Usage", "## Argument Reference", "## Attributes Reference"][..]),
+        // A list resource's page lists the arguments of its `config` block.
+        ("list_resource_schemas", "list-resources", &["## Example Usage", "## Argument Reference"][..]),
     ] {
         let types = provider[kind].as_object().cloned().unwrap_or_default();
         for (type_name, schema) in &types {
