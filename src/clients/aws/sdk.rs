@@ -1056,6 +1056,42 @@ mod tests {
         )
     }
 
+    fn stack_sets_page(members: &[(&str, &str)], next: Option<&str>) -> String {
+        let next = next.map(|t| format!("<NextToken>{t}</NextToken>")).unwrap_or_default();
+        let members: String = members
+            .iter()
+            .map(|(name, model)| format!("<member><StackSetName>{name}</StackSetName><Status>ACTIVE</Status><PermissionModel>{model}</PermissionModel></member>"))
+            .collect();
+        format!(
+            r#"<ListStackSetsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <ListStackSetsResult><Summaries>{members}</Summaries>{next}</ListStackSetsResult>
+  <ResponseMetadata><RequestId>req-wire</RequestId></ResponseMetadata>
+</ListStackSetsResponse>"#
+        )
+    }
+
+    /// ListStackSets asks for the ACTIVE ones as the caller, reads every page and keeps
+    /// the service-managed ones.
+    #[tokio::test]
+    async fn list_stack_sets_reads_every_page_and_keeps_the_service_managed() {
+        let (aws, http) = replayed(
+            vec![
+                ReplayEvent::new(
+                    form_request("Action=ListStackSets&Version=2010-05-15&MaxResults=100&Status=ACTIVE&CallAs=DELEGATED_ADMIN"),
+                    xml_response(200, &stack_sets_page(&[("DatadogIntegration", "SERVICE_MANAGED"), ("Mine", "SELF_MANAGED")], Some("t2"))),
+                ),
+                ReplayEvent::new(
+                    form_request("Action=ListStackSets&Version=2010-05-15&NextToken=t2&MaxResults=100&Status=ACTIVE&CallAs=DELEGATED_ADMIN"),
+                    xml_response(200, &stack_sets_page(&[("DatadogEU", "SERVICE_MANAGED")], None)),
+                ),
+            ],
+            fast_retry(1),
+        );
+        let names = aws.list_stack_sets(CallAs::DelegatedAdmin, &CancellationToken::new()).await.expect("listed");
+        http.assert_requests_match(&[]);
+        assert_eq!(names, vec!["DatadogIntegration".to_owned(), "DatadogEU".to_owned()]);
+    }
+
     /// Both pages of ListStackInstances are read, the second with the first's token, at
     /// the endpoint from the settings.
     #[tokio::test]

@@ -221,6 +221,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_reader_that_goes_away_ends_the_list() {
+        // Terraform dropping the stream (Ctrl-C, or its own limit) closes `out`.
+        let list = Numbers { count: 1000, ..Default::default() };
+        let (tx, mut rx) = mpsc::channel(1);
+        let managed = Scripted::new(None, false);
+        let reader = async move {
+            let first = rx.recv().await;
+            drop(rx);
+            first
+        };
+        let request = ListResourceRequest { config: Value::Null, include_resource_object: false, limit: 1000 };
+        let call = ctx();
+        let ((), first) = tokio::join!(list_resource(&list, &managed, &call, request, tx), reader);
+        assert_eq!(first.map(|e| e.display_name), Some("object 0".to_owned()));
+        assert!(list.sent.load(Ordering::SeqCst) < 20, "the list went on after its reader left");
+    }
+
+    #[tokio::test]
     async fn a_stop_ends_a_list_that_waits() {
         let list = Numbers { count: 1, hang: true, ..Default::default() };
         let call = ctx();
