@@ -68,14 +68,21 @@ impl ProviderService {
     }
 
     /// The list resource `type_name`, its config type, and the managed resource it lists.
-    fn list(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn ListResource>, Type, Arc<dyn Resource>)> {
+    fn list(&self, type_name: &str, diags: &mut Diagnostics) -> Option<Listing> {
         let Some((list, ty)) = self.lists.get(type_name) else {
             diags.error("Unknown list resource type", format!("This provider has no list resource type {type_name:?}."));
             return None;
         };
         let (managed, _) = self.resource(type_name, diags)?;
-        Some((Arc::clone(list), ty.clone(), managed))
+        Some(Listing { list: Arc::clone(list), config_type: ty.clone(), managed })
     }
+}
+
+/// A list resource with what serving it needs.
+struct Listing {
+    list: Arc<dyn ListResource>,
+    config_type: Type,
+    managed: Arc<dyn Resource>,
 }
 
 /// One list event for the wire: the identity in the managed type's identity schema,
@@ -503,8 +510,8 @@ impl pb::provider_server::Provider for ProviderService {
         let span = span("ListResource", &req.type_name);
         let mut diags = Diagnostics::new();
         let found = self.list(&req.type_name, &mut diags);
-        let config = found.as_ref().and_then(|(_, ty, _)| decode_or_diag(req.config.as_ref(), ty, "list configuration", &mut diags));
-        let (Some((list, _, managed)), Some(config)) = (found, config) else {
+        let config = found.as_ref().and_then(|l| decode_or_diag(req.config.as_ref(), &l.config_type, "list configuration", &mut diags));
+        let (Some(Listing { list, managed, .. }), Some(config)) = (found, config) else {
             let event = pb::list_resource::Event { diagnostic: diagnostics(diags), ..Default::default() };
             return Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))));
         };
@@ -528,8 +535,8 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         async {
-            let Some((list, ty, _)) = self.list(&req.type_name, &mut diags) else { return };
-            let Some(config) = decode_or_diag(req.config.as_ref(), &ty, "list configuration", &mut diags) else { return };
+            let Some(Listing { list, config_type, .. }) = self.list(&req.type_name, &mut diags) else { return };
+            let Some(config) = decode_or_diag(req.config.as_ref(), &config_type, "list configuration", &mut diags) else { return };
             diags.extend(core::validate_list_resource_config(&*list, &config));
         }
         .instrument(span("ValidateListResourceConfig", &req.type_name))

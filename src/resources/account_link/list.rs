@@ -206,9 +206,8 @@ mod tests {
     #[test]
     fn filters_keep_only_what_they_name() {
         let account = |id: &str, partition: &str| {
-            let mut a: AccountConfig = serde_json::from_value(serde_json::json!({"id": "u", "type": "account", "attributes": {"aws_account_id": id, "aws_partition": partition}})).unwrap();
-            a.attributes.aws_partition = partition.into();
-            a
+            let json = serde_json::json!({"id": "u", "attributes": {"aws_account_id": id, "aws_partition": partition}});
+            serde_json::from_value::<AccountConfig>(json).expect("an account config")
         };
         let covered: BTreeSet<String> = ["111122223333".to_owned()].into();
         let ids = Value::set([Value::string("111122223333")]);
