@@ -146,8 +146,17 @@ fn e2e_query_generates_imports_that_change_nothing() -> anyhow::Result<()> {
     assert!(generated.contains("aws_account_id = \"") && generated.contains("identity = {"), "{generated}");
     assert!(generated.contains("team:someone-else"), "the hand-made tags must be written:\n{generated}");
     assert!(generated.contains("HandMadeRole"), "the hand-made role must be written:\n{generated}");
+    if std::env::var_os("E2E_QUERY_SHOW").is_some() {
+        eprintln!("{generated}");
+    }
+    // Nothing of the keys in what the query writes or logs, even at TRACE.
+    let traced = tf.command(&["query", "-no-color"]).env("TF_LOG", "TRACE").output()?;
+    assert!(traced.status.success());
+    let logged = format!("{}{}", String::from_utf8_lossy(&traced.stdout), String::from_utf8_lossy(&traced.stderr));
+    assert!(logged.contains("ListResource"), "no TRACE log of the list calls");
     for secret in [sb.api_key(), sb.app_key()] {
         assert!(!generated.contains(secret) && !out.stdout.contains(secret) && !out.stderr.contains(secret), "a key was written");
+        assert!(!logged.contains(secret), "a key is in the TRACE log");
     }
 
     let plan = tf.run_ok(&["plan", "-input=false", "-no-color"])?;
