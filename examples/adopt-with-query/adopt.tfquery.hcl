@@ -8,6 +8,7 @@ list "datadog_aws_org_stackset" "org" {
 # The accounts that StackSet has a stack instance in, as Datadog holds them.
 list "datadog_aws_account_link" "account" {
   provider = datadog
+  limit    = 5000 # Terraform reads at most 100 results unless told more
 
   config {
     stackset_name = "DatadogIntegration"
