@@ -55,13 +55,20 @@ pub(crate) async fn list_resource(
     // Small: a slow reader holds the list back instead of it reading everything ahead.
     let (tx, mut rx) = mpsc::channel(8);
     let sink = ListOut::new(tx);
+    // Sees Terraform leave, or the limit reached, even while the list waits on a
+    // remote call.
+    let gone = out.clone();
+    let enough = tokio_util::sync::CancellationToken::new();
     let run = async {
         let mut diags = Diagnostics::new();
         let request = ListRequest { config: &req.config, include_resource_object: req.include_resource_object };
         tokio::select! {
             () = list.list(ctx, request, &sink, &mut diags) => {}
             () = ctx.cancel.cancelled() => diags.error("Listing stopped", "Terraform asked the provider to stop."),
+            () = gone.closed() => {}
+            () = enough.cancelled() => {}
         }
+        drop(gone);
         // The forwarder's last item: what ended the list, if anything did.
         let _ = sink.diagnostics(diags).await;
         drop(sink);
@@ -97,6 +104,7 @@ pub(crate) async fn list_resource(
         }
         // Whatever the list is still doing is no longer wanted.
         drop(rx);
+        enough.cancel();
     };
     tokio::join!(run, forward);
 }
@@ -183,11 +191,13 @@ mod tests {
         let cases = [
             ("under the limit", 3, 10, vec!["object 0", "object 1", "object 2"], 3),
             ("at the limit", 5, 2, vec!["object 0", "object 1"], 2 + 8 + 1),
+            ("at the limit, the rest still to come", 2, 2, vec!["object 0", "object 1"], 2),
             ("no limit means nothing wanted", 3, 0, vec![], 0),
         ];
         for (name, count, limit, want, at_most) in cases {
-            let list = Numbers { count, ..Default::default() };
-            let events = run(&list, false, limit, &ctx()).await;
+            // A list that would wait for more after its objects ends at the limit too.
+            let list = Numbers { count, hang: i64::try_from(count) == Ok(limit), ..Default::default() };
+            let events = tokio::time::timeout(std::time::Duration::from_secs(5), run(&list, false, limit, &ctx())).await.expect("the list ended");
             assert_eq!(summaries(&events), want, "case {name}");
             assert!(list.sent.load(Ordering::SeqCst) <= at_most, "case {name}: the list went on");
         }
@@ -223,7 +233,14 @@ mod tests {
     #[tokio::test]
     async fn a_reader_that_goes_away_ends_the_list() {
         // Terraform dropping the stream (Ctrl-C, or its own limit) closes `out`.
-        let list = Numbers { count: 1000, ..Default::default() };
+        for hang in [false, true] {
+            reader_leaves(Numbers { count: if hang { 1 } else { 1000 }, hang, ..Default::default() }).await;
+        }
+    }
+
+    /// The reader takes the first event and leaves; the list must end, even one
+    /// waiting on a remote call.
+    async fn reader_leaves(list: Numbers) {
         let (tx, mut rx) = mpsc::channel(1);
         let managed = Scripted::new(None, false);
         let reader = async move {
@@ -233,7 +250,8 @@ mod tests {
         };
         let request = ListResourceRequest { config: Value::Null, include_resource_object: false, limit: 1000 };
         let call = ctx();
-        let ((), first) = tokio::join!(list_resource(&list, &managed, &call, request, tx), reader);
+        let both = async { tokio::join!(list_resource(&list, &managed, &call, request, tx), reader) };
+        let ((), first) = tokio::time::timeout(std::time::Duration::from_secs(5), both).await.expect("the list ended");
         assert_eq!(first.map(|e| e.display_name), Some("object 0".to_owned()));
         assert!(list.sent.load(Ordering::SeqCst) < 20, "the list went on after its reader left");
     }
