@@ -10,8 +10,8 @@
 //! * the examples apply in the sandbox (AWS emulator + Datadog fake), plan empty
 //!   and destroy cleanly: quickstart (through `terraform init` from the mirror,
 //!   with the pinned and the oldest Terraform), ou-subset, logs,
-//!   module-composition (our provider's part), import (of what the quickstart
-//!   created elsewhere) and delegated-admin.
+//!   module-composition (our provider's part), import and adopt-with-query (of
+//!   what the quickstart created elsewhere) and delegated-admin.
 //!
 //! `module-composition/official.tf` uses the official `DataDog/datadog` provider,
 //! which cannot be downloaded here: the copies these tests use leave that file
@@ -30,6 +30,7 @@ use testkit::{planned_changes, repo_root, string_set, Mirror, Output, Sandbox, T
 /// Every example directory (with `.tf` files) under `examples/`.
 const EXAMPLES: &[&str] = &[
     "account-links",
+    "adopt-with-query",
     "delegated-admin",
     "import",
     "logs",
@@ -42,7 +43,10 @@ const EXAMPLES: &[&str] = &[
 /// Examples that need a newer Terraform than the oldest supported one, and why.
 /// Each says so with `required_version` in its `terraform` block, and the oldest
 /// Terraform must refuse it at `init` ("Unsupported Terraform Core version").
-const NEEDS_NEWER: &[(&str, &str)] = &[("import", "`for_each` in `import` blocks needs Terraform 1.7")];
+const NEEDS_NEWER: &[(&str, &str)] = &[
+    ("adopt-with-query", "`terraform query` needs Terraform 1.14"),
+    ("import", "`for_each` in `import` blocks needs Terraform 1.7"),
+];
 
 /// Why module-composition applies here without its `official.tf` (the official
 /// provider's own `datadog_integration_aws_account` beside our organization).
@@ -545,6 +549,43 @@ fn e2e_example_import_adopts_the_stack_set_and_links_with_generated_config() -> 
     ensure!(sb.datadog().accounts()?.len() == members.len(), "no duplicate Datadog account");
     let outputs = ex.outputs()?;
     ensure!(output_keys(&outputs, "link_ids") == sb.member_accounts());
+    Ok(())
+}
+
+/// What the quickstart created in one directory is adopted in another with
+/// `terraform query -generate-config-out`: imports only, nothing created or sent,
+/// then an empty plan.
+#[test]
+fn e2e_example_adopt_with_query_imports_what_the_query_finds() -> anyhow::Result<()> {
+    let sb = Sandbox::start_fast()?;
+    let owner_tf = Terraform::pinned(&sb)?.polling_fast();
+    let owner_root = copy_examples(owner_tf.dir(), true)?;
+    let owner = Example::new(&owner_tf, owner_root.join("quickstart"), &[("root_id", var(&sb, "SANDBOX_ROOT_ID")?)]);
+    owner.apply()?;
+    let before = sb.datadog().accounts()?;
+
+    let members = sb.member_accounts();
+    let tf = Terraform::pinned(&sb)?.polling_fast().in_dir(TestDir::new("e2e_example_adopt_with_query-adopter")?);
+    let root = copy_examples(tf.dir(), true)?;
+    let ex = Example::new(&tf, root.join("adopt-with-query"), &[]);
+    let out = ex.ok(&["query", "-no-color", "-generate-config-out=generated.tf"], false)?;
+    ensure!(members.iter().all(|m| out.stdout.contains(&format!("AWS account {m} (aws)"))), "not every account listed:\n{}", out.stdout);
+    let generated = std::fs::read_to_string(root.join("adopt-with-query").join("generated.tf"))?;
+    ensure!(generated.matches("import {").count() == 1 + members.len(), "generated.tf:\n{generated}");
+    let plan = ex.ok(&["plan", "-input=false", "-no-color"], false)?;
+    let expected = format!("Plan: {} to import, 0 to add, 0 to change, 0 to destroy.", 1 + members.len());
+    ensure!(plan.stdout.contains(&expected), "expected {expected:?}:\n{}", plan.stdout);
+
+    ex.apply()?;
+    ensure!(ex.plan_is_empty()?, "the plan after adopting is not empty");
+    ensure!(ex.state_list()?.len() == 1 + members.len());
+    ensure!(sb.emulator()?.calls("CreateStackSet")?.len() == 1 && sb.emulator()?.calls("UpdateStackSet")?.is_empty(), "AWS was changed");
+    let strip = |accounts: Vec<Value>| -> Vec<Value> {
+        let mut a: Vec<Value> = accounts.into_iter().map(|mut a| { a["attributes"]["modified_at"] = Value::Null; a }).collect();
+        a.sort_by_key(|a| a["id"].to_string());
+        a
+    };
+    ensure!(strip(sb.datadog().accounts()?) == strip(before), "Datadog was changed");
     Ok(())
 }
 

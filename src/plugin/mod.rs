@@ -1,6 +1,6 @@
 //! The Terraform plugin protocol (tfplugin6 over gRPC, started by go-plugin), and
 //! nothing else: this module knows no Datadog and no AWS. A provider plugs in through
-//! the [`Provider`] and [`Resource`] traits and is served by [`serve`].
+//! the [`Provider`], [`Resource`] and [`ListResource`] traits and is served by [`serve`].
 //!
 //! Inside, bottom to top: `value` (values, types, their codecs and the one
 //! [`AttrPath`]), `schema`, `diagnostics` and `typed` (typed reads for models); `plan` (the schema's plan rules); `core`
@@ -13,6 +13,7 @@ pub(crate) mod core;
 pub mod diagnostics;
 pub mod handshake;
 pub mod identity;
+pub mod list;
 pub mod logging;
 pub mod pb;
 pub mod plan;
@@ -29,6 +30,7 @@ pub mod value;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use provider::Provider;
 pub use identity::{IdentityAttribute, IdentitySchema};
+pub use list::{ListOut, ListRequest, ListResource, Listed};
 pub use resource::{ApplyRequest, CallCtx, MoveSource, PlanChange, Private, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use value::{AttrPath, PathStep, Type, Value};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::diagnostics::Diagnostics;
+use super::list::ListResource;
 use super::resource::Resource;
 use super::schema::Schema;
 use super::value::Value;
@@ -17,6 +18,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every managed resource type.
     fn resources(&self) -> &[Arc<dyn Resource>];
+
+    /// Every list resource type (`terraform query`); each lists a managed type above.
+    fn list_resources(&self) -> &[Arc<dyn ListResource>] {
+        &[]
+    }
 
     /// Checks the provider configuration without remote calls; it may hold unknowns.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}

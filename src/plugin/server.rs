@@ -16,6 +16,7 @@ use super::convert::{attr_path, decode, diagnostics, encode, private_bytes, priv
 use super::core;
 use super::diagnostics::Diagnostics;
 use super::identity::IdentitySchema;
+use super::list::ListResource;
 use super::pb::tfplugin6 as pb;
 use super::provider::Provider;
 use super::resource::Resource;
@@ -27,6 +28,8 @@ type Stream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 
 pub(crate) struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, (Arc<dyn Resource>, Type)>,
+    /// List resources by type name, with their `config` block's type.
+    lists: HashMap<&'static str, (Arc<dyn ListResource>, Type)>,
     provider_type: Type,
     stop: core::StopSignal,
 }
@@ -44,8 +47,13 @@ impl ProviderService {
             .iter()
             .map(|r| (r.type_name(), (Arc::clone(r), r.schema().value_type())))
             .collect();
+        let lists = provider
+            .list_resources()
+            .iter()
+            .map(|l| (l.type_name(), (Arc::clone(l), l.schema().value_type())))
+            .collect();
         let provider_type = provider.schema().value_type();
-        ProviderService { provider, resources, provider_type, stop: core::StopSignal::default() }
+        ProviderService { provider, resources, lists, provider_type, stop: core::StopSignal::default() }
     }
 
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn Resource>, Type)> {
@@ -58,6 +66,35 @@ impl ProviderService {
         }
         found
     }
+
+    /// The list resource `type_name`, its config type, and the managed resource it lists.
+    fn list(&self, type_name: &str, diags: &mut Diagnostics) -> Option<Listing> {
+        let Some((list, ty)) = self.lists.get(type_name) else {
+            diags.error("Unknown list resource type", format!("This provider has no list resource type {type_name:?}."));
+            return None;
+        };
+        let (managed, _) = self.resource(type_name, diags)?;
+        Some(Listing { list: Arc::clone(list), config_type: ty.clone(), managed })
+    }
+}
+
+/// A list resource with what serving it needs.
+struct Listing {
+    list: Arc<dyn ListResource>,
+    config_type: Type,
+    managed: Arc<dyn Resource>,
+}
+
+/// One list event for the wire: the identity in the managed type's identity schema,
+/// the state in its schema.
+fn list_event(managed: &dyn Resource, state_type: &Type, event: core::ListEvent) -> pb::list_resource::Event {
+    let mut diags = event.diagnostics;
+    let identity = match (event.identity, managed.identity_schema()) {
+        (Some(identity), Some(schema)) => identity_data(schema, &identity),
+        _ => None,
+    };
+    let resource_object = event.object.and_then(|o| encode_or_diag(&o, state_type, "resource object", &mut diags));
+    pb::list_resource::Event { identity, display_name: event.display_name, resource_object, diagnostic: diagnostics(diags) }
 }
 
 /// The identity of the object `state` describes, for the wire; `None` when the type
@@ -147,6 +184,7 @@ impl pb::provider_server::Provider for ProviderService {
                 .keys()
                 .map(|t| pb::get_metadata::ResourceMetadata { type_name: (*t).to_owned() })
                 .collect(),
+            list_resources: self.lists.keys().map(|t| pb::get_metadata::ListResourceMetadata { type_name: (*t).to_owned() }).collect(),
             ..Default::default()
         }))
     }
@@ -160,6 +198,7 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(schema(self.provider.schema())),
             resource_schemas,
+            list_resource_schemas: self.lists.iter().map(|(name, (l, _))| ((*name).to_owned(), schema(l.schema()))).collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
@@ -486,19 +525,43 @@ impl pb::provider_server::Provider for ProviderService {
 
     type ListResourceStream = Stream<pb::list_resource::Event>;
 
-    async fn list_resource(&self, _: Request<pb::list_resource::Request>) -> Result<Response<Self::ListResourceStream>, Status> {
-        let event = pb::list_resource::Event {
-            diagnostic: diagnostics(unsupported("list resources")),
-            ..Default::default()
+    async fn list_resource(&self, req: Request<pb::list_resource::Request>) -> Result<Response<Self::ListResourceStream>, Status> {
+        let req = req.into_inner();
+        let span = span("ListResource", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let found = self.list(&req.type_name, &mut diags);
+        let config = found.as_ref().and_then(|l| decode_or_diag(req.config.as_ref(), &l.config_type, "list configuration", &mut diags));
+        let (Some(Listing { list, managed, .. }), Some(config)) = (found, config) else {
+            let event = pb::list_resource::Event { diagnostic: diagnostics(diags), ..Default::default() };
+            return Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))));
         };
-        Ok(Response::new(Box::pin(futures::stream::iter([Ok(event)]))))
+        let state_type = managed.schema().value_type();
+        let ctx = self.stop.call_ctx();
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let request = core::ListResourceRequest { config, include_resource_object: req.include_resource_object, limit: req.limit };
+        let runner = Arc::clone(&managed);
+        // Runs beside the stream: it ends when the list does, or when Terraform drops
+        // the stream (the limit reached, or Ctrl-C) and its sends start failing.
+        tokio::spawn(async move { core::list_resource(&*list, &*runner, &ctx, request, tx).await }.instrument(span));
+        let events = tokio_stream::wrappers::ReceiverStream::new(rx);
+        let stream = futures::StreamExt::map(events, move |e| Ok(list_event(&*managed, &state_type, e)));
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn validate_list_resource_config(
         &self,
-        _: Request<pb::validate_list_resource_config::Request>,
+        req: Request<pb::validate_list_resource_config::Request>,
     ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
-        Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: diagnostics(unsupported("list resources")) }))
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        async {
+            let Some(Listing { list, config_type, .. }) = self.list(&req.type_name, &mut diags) else { return };
+            let Some(config) = decode_or_diag(req.config.as_ref(), &config_type, "list configuration", &mut diags) else { return };
+            diags.extend(core::validate_list_resource_config(&*list, &config));
+        }
+        .instrument(span("ValidateListResourceConfig", &req.type_name))
+        .await;
+        Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics: diagnostics(diags) }))
     }
 
     async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> Result<Response<pb::get_functions::Response>, Status> {

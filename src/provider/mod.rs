@@ -13,7 +13,7 @@ use crate::clients::aws::{load_sdk_config, AwsSettings, Organization, SdkAws, St
 use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog};
 use crate::clients::secret::Secret;
 use crate::env;
-use crate::plugin::{Diagnostics, Provider, Resource, Schema, Value};
+use crate::plugin::{Diagnostics, ListResource, Provider, Resource, Schema, Value};
 
 use config::{check_api_url, check_site, secret, ProviderConfig};
 pub use schema::provider_schema;
@@ -190,6 +190,7 @@ pub struct DatadogProvider {
     schema: Schema,
     data: Arc<ProviderData>,
     resources: Vec<Arc<dyn Resource>>,
+    lists: Vec<Arc<dyn ListResource>>,
 }
 
 impl std::fmt::Debug for DatadogProvider {
@@ -211,7 +212,8 @@ impl DatadogProvider {
     pub fn new() -> Self {
         let data = Arc::new(ProviderData::default());
         let resources = crate::resources::all(&data);
-        DatadogProvider { schema: provider_schema(), data, resources }
+        let lists = crate::resources::lists(&data);
+        DatadogProvider { schema: provider_schema(), data, resources, lists }
     }
 }
 
@@ -224,6 +226,10 @@ impl Provider for DatadogProvider {
 
     fn resources(&self) -> &[Arc<dyn Resource>] {
         &self.resources
+    }
+
+    fn list_resources(&self) -> &[Arc<dyn ListResource>] {
+        &self.lists
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -25,6 +25,9 @@ pub trait StackSets: Send + Sync + std::fmt::Debug {
     async fn organizations_access(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<TrustedAccess, AwsError>;
     /// `ActivateOrganizationsAccess` (management account only).
     async fn activate_organizations_access(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<(), AwsError>;
+    /// Every page of `ListStackSets`: the names of the ACTIVE service-managed
+    /// StackSets this caller sees in the client's region.
+    async fn list_stack_sets(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<Vec<String>, AwsError>;
     /// `DescribeStackSet`; [`AwsError::NotFound`] when there is none.
     async fn describe_stack_set(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<StackSet, AwsError>;
     /// `CreateStackSet` (service-managed); returns the StackSet id.

@@ -365,6 +365,28 @@ impl StackSets for SdkAws {
         Ok(())
     }
 
+    async fn list_stack_sets(&self, call_as: CallAs, cancel: &CancellationToken) -> Result<Vec<String>, AwsError> {
+        self.pages(
+            Call::new("ListStackSets"),
+            cancel,
+            |token| {
+                self.cfn
+                    .list_stack_sets()
+                    .status(cfn::types::StackSetStatus::Active)
+                    .call_as(cfn_call_as(call_as))
+                    .max_results(CFN_PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+            },
+            |page, out| {
+                let service_managed = |s: &&cfn::types::StackSetSummary| s.permission_model() == Some(&cfn::types::PermissionModels::ServiceManaged);
+                out.extend(page.summaries().iter().filter(service_managed).filter_map(|s| s.stack_set_name().map(str::to_owned)));
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await
+    }
+
     async fn describe_stack_set(&self, name: &str, call_as: CallAs, cancel: &CancellationToken) -> Result<StackSet, AwsError> {
         let out = self
             .send(Call::set("DescribeStackSet", name), cancel, || {
@@ -1122,6 +1144,42 @@ mod tests {
   <ResponseMetadata><RequestId>req-wire</RequestId></ResponseMetadata>
 </ListStackInstancesResponse>"#
         )
+    }
+
+    fn stack_sets_page(members: &[(&str, &str)], next: Option<&str>) -> String {
+        let next = next.map(|t| format!("<NextToken>{t}</NextToken>")).unwrap_or_default();
+        let members: String = members
+            .iter()
+            .map(|(name, model)| format!("<member><StackSetName>{name}</StackSetName><Status>ACTIVE</Status><PermissionModel>{model}</PermissionModel></member>"))
+            .collect();
+        format!(
+            r#"<ListStackSetsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <ListStackSetsResult><Summaries>{members}</Summaries>{next}</ListStackSetsResult>
+  <ResponseMetadata><RequestId>req-wire</RequestId></ResponseMetadata>
+</ListStackSetsResponse>"#
+        )
+    }
+
+    /// ListStackSets asks for the ACTIVE ones as the caller, reads every page and keeps
+    /// the service-managed ones.
+    #[tokio::test]
+    async fn list_stack_sets_reads_every_page_and_keeps_the_service_managed() {
+        let (aws, http) = replayed(
+            vec![
+                ReplayEvent::new(
+                    form_request("Action=ListStackSets&Version=2010-05-15&MaxResults=100&Status=ACTIVE&CallAs=DELEGATED_ADMIN"),
+                    xml_response(200, &stack_sets_page(&[("DatadogIntegration", "SERVICE_MANAGED"), ("Mine", "SELF_MANAGED")], Some("t2"))),
+                ),
+                ReplayEvent::new(
+                    form_request("Action=ListStackSets&Version=2010-05-15&NextToken=t2&MaxResults=100&Status=ACTIVE&CallAs=DELEGATED_ADMIN"),
+                    xml_response(200, &stack_sets_page(&[("DatadogEU", "SERVICE_MANAGED")], None)),
+                ),
+            ],
+            fast_retry(1),
+        );
+        let names = aws.list_stack_sets(CallAs::DelegatedAdmin, &CancellationToken::new()).await.expect("listed");
+        http.assert_requests_match(&[]);
+        assert_eq!(names, vec!["DatadogIntegration".to_owned(), "DatadogEU".to_owned()]);
     }
 
     /// Both pages of ListStackInstances are read, the second with the first's token, at

@@ -7,8 +7,8 @@
 //! does. What they own, so resources don't: the create/update/delete dispatch, the
 //! schema's plan rules around `modify_plan`, write-only values refused for an old
 //! client and never stored, state kept on a failed read or delete, replace paths,
-//! stored state upgrades, state moved in from other resource types, and cancellation
-//! on stop.
+//! stored state upgrades, state moved in from other resource types, cancellation
+//! on stop, and a list's limit, identities and early stop.
 //!
 //! The provider-level RPCs (`ValidateProviderConfig`, `ConfigureProvider`) are a
 //! decode and one call of the [`Provider`](crate::plugin::Provider): no rule of the
@@ -16,6 +16,7 @@
 
 mod apply_resource_change;
 mod import_resource_state;
+mod list_resource;
 mod move_resource_state;
 mod plan_resource_change;
 mod read_resource;
@@ -23,14 +24,17 @@ mod read_resource;
 mod scripted;
 mod stop;
 mod upgrade_resource_state;
+mod validate_list_resource_config;
 mod validate_resource_config;
 mod write_only;
 
 pub(crate) use apply_resource_change::{apply_resource_change, ApplyResourceChangeRequest, ApplyResourceChangeResponse};
 pub(crate) use import_resource_state::{import_resource_state, ImportResourceStateResponse};
+pub(crate) use list_resource::{list_resource, ListEvent, ListResourceRequest};
 pub(crate) use move_resource_state::{move_resource_state, MoveResourceStateRequest, MoveResourceStateResponse};
 pub(crate) use plan_resource_change::{plan_resource_change, PlanResourceChangeRequest, PlanResourceChangeResponse};
 pub(crate) use read_resource::{read_resource, ReadResourceRequest, ReadResourceResponse};
 pub(crate) use stop::StopSignal;
 pub(crate) use upgrade_resource_state::{upgrade_resource_state, UpgradeResourceStateRequest, UpgradeResourceStateResponse};
+pub(crate) use validate_list_resource_config::validate_list_resource_config;
 pub(crate) use validate_resource_config::validate_resource_config;

@@ -141,4 +141,10 @@ impl Resource for Scripted {
     fn move_state(&self, _: &MoveSource, _: serde_json::Value, diags: &mut Diagnostics) -> Option<Value> {
         self.answer("move_state", diags)
     }
+
+    /// `{ id }`, known once the id is.
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let id = state.get_attr("id").filter(|v| !v.is_null())?;
+        Some(Value::object([("id", id.clone())]))
+    }
 }

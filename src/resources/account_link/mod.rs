@@ -7,8 +7,10 @@
 //!
 //! Only the settings the configuration writes are managed (`wanted.rs`); the state
 //! is what Datadog holds (`model.rs`); the plan rules are in `plan.rs`; state of the
-//! official provider's `datadog_integration_aws_account` moves in by `moved.rs`.
+//! official provider's `datadog_integration_aws_account` moves in by `moved.rs`;
+//! `terraform query` lists configs as imported links (`list.rs`).
 
+mod list;
 mod model;
 mod moved;
 mod plan;
@@ -26,6 +28,7 @@ use crate::poll::{Polled, Unfinished};
 use crate::plugin::{IdentitySchema, ApplyRequest, CallCtx, Diagnostics, MoveSource, PlanChange, Private, Resource, Schema, Value};
 use crate::provider::{Clients, ProviderData};
 
+pub use list::AccountLinkList;
 pub use model::Link;
 use wanted::Wanted;
 
@@ -184,6 +187,19 @@ fn new_state(remote: &AccountConfig, local: &Link, shape: &Value) -> Value {
     link.to_value()
 }
 
+/// The state an import of `remote` gives: nothing managed, every setting read back.
+fn imported(remote: &AccountConfig) -> Value {
+    new_state(remote, &model::import_defaults(), &Value::Null)
+}
+
+/// The state after an import and the read Terraform makes right after it, from the
+/// same answer: what a `terraform query` result must be for the configuration
+/// generated from it to plan no change.
+fn imported_then_read(remote: &AccountConfig) -> Value {
+    let state = imported(remote);
+    new_state(remote, &Link::from_value(&state), &state)
+}
+
 impl AccountLink {
     /// Runs one write against Datadog within its timeout; the run's shared listing
     /// is stale afterwards whatever the outcome.
@@ -308,7 +324,6 @@ impl Resource for AccountLink {
     async fn import(&self, ctx: &CallCtx, id: &str, diags: &mut Diagnostics) -> Option<Value> {
         let clients = self.data.clients(diags)?;
         let dd = clients.datadog.as_ref();
-        let defaults = model::import_defaults();
         let found = if validate::is_account_id(id) {
             // The partition is not part of an account-id import: take the only config.
             match dd.list_accounts(Some(id), &ctx.cancel).await {
@@ -349,7 +364,7 @@ impl Resource for AccountLink {
             );
             return None;
         };
-        found.map(|remote| new_state(&remote, &defaults, &Value::Null))
+        found.as_ref().map(imported)
     }
 }
 

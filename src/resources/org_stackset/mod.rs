@@ -19,10 +19,11 @@
 //! recorded), `refresh` (reading back), `runner` (starting, joining and retrying
 //! operations) over `operations` (ids and the wait), `organization` (who should
 //! have an instance), `management` (the management account's stack), `parameters`
-//! (the template's parameter names), `model`, `schema`, `validate`. This file is the
-//! resource's trait implementation.
+//! (the template's parameter names), `model`, `schema`, `validate`, and `list`
+//! (`terraform query`). This file is the resource's trait implementation.
 
 mod apply;
+mod list;
 mod management;
 mod model;
 mod operations;
@@ -50,6 +51,8 @@ use operations::Budget;
 use organization::AccountCache;
 use runner::{run, run_instances, Instances, OpKind};
 use schema::DEFAULT_TEMPLATE_URL;
+
+pub use list::OrgStackSetList;
 
 /// Private-state key: the template hash this provider last applied.
 const APPLIED_TEMPLATE: &str = "applied_template_sha256";
