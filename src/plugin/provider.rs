@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::data_source::DataSource;
 use super::diagnostics::Diagnostics;
 use super::resource::Resource;
 use super::schema::Schema;
 use super::value::Value;
 
-/// A provider: its configuration schema and its resource types.
+/// A provider: its configuration schema, its resource and data source types.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The `provider "…" {}` block's schema.
@@ -17,6 +18,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every managed resource type.
     fn resources(&self) -> &[Arc<dyn Resource>];
+
+    /// Every data source type.
+    fn data_sources(&self) -> &[Arc<dyn DataSource>] {
+        &[]
+    }
 
     /// Checks the provider configuration without remote calls; it may hold unknowns.
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::convert::{attr_path, decode, diagnostics, encode, private_bytes, private_from, schema};
 use super::core;
+use super::data_source::DataSource;
 use super::diagnostics::Diagnostics;
 use super::identity::IdentitySchema;
 use super::pb::tfplugin6 as pb;
@@ -27,6 +28,7 @@ type Stream<T> = Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 
 pub(crate) struct ProviderService {
     provider: Arc<dyn Provider>,
     resources: HashMap<&'static str, (Arc<dyn Resource>, Type)>,
+    data_sources: HashMap<&'static str, (Arc<dyn DataSource>, Type)>,
     provider_type: Type,
     stop: core::StopSignal,
 }
@@ -44,8 +46,21 @@ impl ProviderService {
             .iter()
             .map(|r| (r.type_name(), (Arc::clone(r), r.schema().value_type())))
             .collect();
+        let data_sources = provider
+            .data_sources()
+            .iter()
+            .map(|d| (d.type_name(), (Arc::clone(d), d.schema().value_type())))
+            .collect();
         let provider_type = provider.schema().value_type();
-        ProviderService { provider, resources, provider_type, stop: core::StopSignal::default() }
+        ProviderService { provider, resources, data_sources, provider_type, stop: core::StopSignal::default() }
+    }
+
+    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn DataSource>, Type)> {
+        let found = self.data_sources.get(type_name).map(|(d, t)| (Arc::clone(d), t.clone()));
+        if found.is_none() {
+            diags.error("Unknown data source", format!("This provider has no data source {type_name:?}."));
+        }
+        found
     }
 
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn Resource>, Type)> {
@@ -147,6 +162,11 @@ impl pb::provider_server::Provider for ProviderService {
                 .keys()
                 .map(|t| pb::get_metadata::ResourceMetadata { type_name: (*t).to_owned() })
                 .collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| pb::get_metadata::DataSourceMetadata { type_name: (*t).to_owned() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -160,6 +180,7 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(schema(self.provider.schema())),
             resource_schemas,
+            data_source_schemas: self.data_sources.iter().map(|(name, (d, _))| ((*name).to_owned(), schema(d.schema()))).collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
@@ -200,9 +221,18 @@ impl pb::provider_server::Provider for ProviderService {
 
     async fn validate_data_resource_config(
         &self,
-        _: Request<pb::validate_data_resource_config::Request>,
+        req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(unsupported("data sources")) }))
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        async {
+            let Some((d, ty)) = self.data_source(&req.type_name, &mut diags) else { return };
+            let Some(config) = decode_or_diag(req.config.as_ref(), &ty, "data source configuration", &mut diags) else { return };
+            diags.extend(core::validate_data_resource_config(&*d, &config));
+        }
+        .instrument(span("ValidateDataResourceConfig", &req.type_name))
+        .await;
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(diags) }))
     }
 
     async fn upgrade_resource_state(
@@ -414,8 +444,21 @@ impl pb::provider_server::Provider for ProviderService {
         }))
     }
 
-    async fn read_data_source(&self, _: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
-        Ok(Response::new(pb::read_data_source::Response { diagnostics: diagnostics(unsupported("data sources")), ..Default::default() }))
+    async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::read_data_source::Response::default();
+        async {
+            let Some((d, ty)) = self.data_source(&req.type_name, &mut diags) else { return };
+            let Some(config) = decode_or_diag(req.config.as_ref(), &ty, "data source configuration", &mut diags) else { return };
+            let core::ReadDataSourceResponse { state, diagnostics } = core::read_data_source(&*d, &self.stop.call_ctx(), config).await;
+            diags.extend(diagnostics);
+            out.state = encode_or_diag(&state, &ty, "data source object", &mut diags);
+        }
+        .instrument(span("ReadDataSource", &req.type_name))
+        .await;
+        out.diagnostics = diagnostics(diags);
+        Ok(Response::new(out))
     }
 
     async fn generate_resource_config(

@@ -13,7 +13,7 @@ use crate::clients::aws::{load_sdk_config, AwsSettings, Organization, SdkAws, St
 use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog};
 use crate::clients::secret::Secret;
 use crate::env;
-use crate::plugin::{Diagnostics, Provider, Resource, Schema, Value};
+use crate::plugin::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
 
 use config::{check_api_url, check_site, secret, ProviderConfig};
 pub use schema::provider_schema;
@@ -188,6 +188,7 @@ pub struct DatadogProvider {
     schema: Schema,
     data: Arc<ProviderData>,
     resources: Vec<Arc<dyn Resource>>,
+    data_sources: Vec<Arc<dyn DataSource>>,
 }
 
 impl std::fmt::Debug for DatadogProvider {
@@ -204,12 +205,13 @@ impl Default for DatadogProvider {
 }
 
 impl DatadogProvider {
-    /// The provider with every resource type.
+    /// The provider with every resource and data source type.
     #[must_use]
     pub fn new() -> Self {
         let data = Arc::new(ProviderData::default());
         let resources = crate::resources::all(&data);
-        DatadogProvider { schema: provider_schema(), data, resources }
+        let data_sources = crate::data_sources::all(&data);
+        DatadogProvider { schema: provider_schema(), data, resources, data_sources }
     }
 }
 
@@ -222,6 +224,10 @@ impl Provider for DatadogProvider {
 
     fn resources(&self) -> &[Arc<dyn Resource>] {
         &self.resources
+    }
+
+    fn data_sources(&self) -> &[Arc<dyn DataSource>] {
+        &self.data_sources
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
