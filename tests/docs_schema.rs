@@ -4,7 +4,7 @@
 //! # The convention the schema lists follow
 //!
 //! Pages: the provider in `docs/index.md`; resource `datadog_<x>` in
-//! `docs/resources/<x>.md` (data source `datadog_<x>`, if any, in `docs/data-sources/<x>.md`).
+//! `docs/resources/<x>.md`; data source `datadog_<x>` in `docs/data-sources/<x>.md`.
 //!
 //! Inside a page, a *schema list* is the part under one of these headings (any level),
 //! up to the next heading:
@@ -377,6 +377,11 @@ fn e2e_docs_document_every_attribute_of_the_schema_and_nothing_else() -> anyhow:
         }
     }
 
+    // Both kinds of page are checked: a provider that lost its data sources (or a
+    // schema read that missed them) must not pass unnoticed.
+    for dir in ["resources", "data-sources"] {
+        anyhow::ensure!(pages.iter().any(|(p, _, _)| p.starts_with(docs.join(dir))), "no {dir} in the provider's schema: {provider}");
+    }
     for (page, flat, _) in &pages {
         let write_only: Vec<&String> = flat.iter().filter(|(_, e)| e.write_only == Some(true)).map(|(p, _)| p).collect();
         eprintln!("{}: {} attributes and blocks in the schema; write-only: {write_only:?}", page_name(page), flat.len());
