@@ -70,17 +70,21 @@ mod tests {
     use super::super::scripted_data::{config, object, ScriptedData};
     use super::*;
 
+    /// One case: the configuration, whether the read fails, the object wanted and the
+    /// calls the data source sees.
+    type Case = (&'static str, Value, bool, Value, Vec<&'static str>);
+
     #[tokio::test]
     async fn a_read_answers_the_object_its_configuration_asked_for() {
         let read = object(Value::string("changed by the read"), Value::string("org-1"));
-        let cases: Vec<(&str, Value, Option<Value>, bool, Value, Vec<&str>)> = vec![
-            ("known: read, arguments as configured", config(Value::string("x")), Some(read.clone()), false, object(Value::string("x"), Value::string("org-1")), vec!["read"]),
-            ("null argument: the read's value of an optional+computed one", config(Value::Null), Some(read.clone()), false, read.clone(), vec!["read"]),
-            ("unknown: planned, not read", config(Value::Unknown), Some(read.clone()), false, object(Value::Unknown, Value::Unknown), vec![]),
-            ("failed: no object", config(Value::string("x")), Some(read.clone()), true, Value::Null, vec!["read"]),
+        let cases: Vec<Case> = vec![
+            ("known: read, arguments as configured", config(Value::string("x")), false, object(Value::string("x"), Value::string("org-1")), vec!["read"]),
+            ("null argument: the read's value of an optional+computed one", config(Value::Null), false, read.clone(), vec!["read"]),
+            ("unknown: planned, not read", config(Value::Unknown), false, object(Value::Unknown, Value::Unknown), vec![]),
+            ("failed: no object", config(Value::string("x")), true, Value::Null, vec!["read"]),
         ];
-        for (name, given, answer, fails, want, calls) in cases {
-            let ds = ScriptedData::new(answer, fails);
+        for (name, given, fails, want, calls) in cases {
+            let ds = ScriptedData::new(Some(read.clone()), fails);
             let out = read_data_source(&ds, &ctx(), given).await;
             assert_eq!(out.state, want, "case {name}");
             assert_eq!(out.diagnostics.has_errors(), fails, "case {name}");
