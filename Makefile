@@ -79,7 +79,8 @@ distclean: clean
 	rm -rf .venv .venv-terraform
 
 # Benchmarks of the release build against fresh sandboxes (~15 min on 2 cores):
-# plugin overhead, start-up, a 5,000-instance StackSet, memory, binary size.
+# plugin overhead, start-up, a 5,000-instance StackSet, the organization data
+# source over its 5,000 accounts, memory, binary size.
 # Writes bench/RESULTS.md; prints ratios, never fails on a missed target.
 .PHONY: bench
 BENCH_ARGS ?=

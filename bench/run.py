@@ -553,7 +553,7 @@ def bench_startup(work, res, n=50):
     res["startup"] = out
 
 
-def bench_scale(work, res, ous=50, per_ou=100):
+def bench_scale(work, res, ous=50, per_ou=100, organization=False):
     seed = {"trusted_access": True,
             "organizational_units": [{"name": f"Bench{i:02d}", "accounts": per_ou} for i in range(ous)]}
     seed_file = os.path.join(work.root, "seed-scale.json")
@@ -591,8 +591,55 @@ resource "datadog_aws_org_stackset" "org" {{
         r["calls_total"] = sum(c.values())
         r["calls_discarded"] = calls.get("discarded", 0)
         r["calls_errors"] = sum(1 for x in calls.get("calls", []) if x.get("error"))
+        if organization:
+            res["organization"] = bench_organization(work, sb, r)
     log(f"scale: {r['instances']} instances; plan calls {r['calls_total']}: {r['calls']}")
     res["scale"] = r
+
+
+ORGANIZATION_READ = REQUIRED_PROVIDERS + """
+data "datadog_aws_organization" "org" {
+  stackset_name = "DatadogIntegration"
+  region        = "us-east-1"
+}
+
+output "accounts" {
+  value = length(data.datadog_aws_organization.org.accounts)
+}
+
+output "covered" {
+  value = length([for a in data.datadog_aws_organization.org.accounts : a.id if a.stack_instance != null])
+}
+
+output "in_datadog" {
+  value = length([for a in data.datadog_aws_organization.org.accounts : a.id if a.datadog != null])
+}
+"""
+
+
+def bench_organization(work, sb, scale):
+    """One read of `data "datadog_aws_organization"` over the scale section's organization
+    (its StackSet, its instances, the accounts their stacks registered in Datadog), against
+    that section's StackSet plan in the same sandbox: both walk the organization and list
+    the instances, so the AWS calls should match and the time be of the same order; the
+    Datadog requests should be one, whatever the number of accounts."""
+    aws, dd = sb.env["SANDBOX_AWS_ADMIN_URL"], sb.env["SANDBOX_DATADOG_ADMIN_URL"]
+    tf = TfDir(work, "organization", sb, ORGANIZATION_READ)
+    http_json("DELETE", aws + "/calls")
+    http_json("DELETE", dd + "/requests")
+    r = {"read": tf.run("read", "apply", "-auto-approve")}
+    calls = http_json("GET", aws + "/calls")
+    c = collections.Counter(f"{x.get('service')}:{x.get('action')}" for x in calls.get("calls", []))
+    r["calls"] = dict(sorted(c.items()))
+    r["calls_total"] = sum(c.values())
+    r["calls_discarded"] = calls.get("discarded", 0)
+    r["requests"] = fake_requests(dd)
+    out = subprocess.run([TERRAFORM, "output", "-json"], cwd=tf.dir, env=tf.env, capture_output=True, text=True, check=True)
+    r["outputs"] = {k: v.get("value") for k, v in json.loads(out.stdout).items()}
+    r["baseline"] = {"plan": scale["plan"], "calls_total": scale["calls_total"], "instances": scale["instances"]}
+    log(f"organization: {r['outputs']}; AWS calls {r['calls_total']} (StackSet plan: {scale['calls_total']}), "
+        f"Datadog requests {r['requests']['total']}")
+    return r
 
 
 def bench_size(work, res):
@@ -707,6 +754,24 @@ def report(res, path, total):
             "pages + constant", yes(lsi <= pages + 1 and sc["calls_total"] - pages - org_pages <= 10))
         row("3", f"apply of that StackSet (create + wait for {sc['instances']} instances)",
             f"{sc['apply'][0]:.1f} s", "", "", "(info)", "")
+    og = res.get("organization")
+    if og:
+        b, out = og["baseline"], og["outputs"]
+        q = og["requests"]
+        row("8", f"AWS API calls, one read of `data \"datadog_aws_organization\"` over {out.get('accounts')} accounts "
+            f"({out.get('covered')} with an instance, {out.get('in_datadog')} in Datadog) vs the StackSet's plan (figure 3)",
+            f"{og['calls_total']}", f"{b['calls_total']}", ratio(og["calls_total"], b["calls_total"]),
+            "≤ 1.1x (pages, nothing per account)", yes(og["calls_total"] <= 1.1 * b["calls_total"]))
+        row("8", "Datadog requests in that read (fake's request log)",
+            f"{q['total']}: listing {q['kinds']['listing']}, validate {q['kinds']['validate']}, "
+            f"other {q['kinds']['other'] + q['kinds']['get-by-id']}", f"{out.get('accounts')} accounts", "",
+            "listing 1, nothing else per account", yes(q["kinds"]["listing"] == 1 and q["kinds"]["get-by-id"] == 0
+                                                       and q["kinds"]["other"] == 0))
+        w, bw = og["read"][0], b["plan"][0]
+        row("8", "wall time of that read (`apply` of the data source alone) vs the StackSet's plan (figure 3)",
+            f"{w:.2f} s", f"{bw:.2f} s", ratio(w, bw), "(info)", "")
+        row("8", "provider CPU and peak RSS of that read", f"{og['read'][1]['cpu']:.2f} s",
+            mb(og["read"][1]["rss_kb"]), "", "(info)", "")
     rs = []
     if o:
         rs.append(("4", f"peak RSS, provider, {o['n']}-link plan", o["rows"]["links"]["plan"][1]["rss_kb"], "< 40 MB",
@@ -785,6 +850,15 @@ def report(res, path, total):
                 tfc = f"{u['tf_cpu']:.2f} s" if "tf_cpu" in u else "n/a"
                 L.append(f"| {name} | {k} | {w:.2f} s | {tfc} | {u['cpu']:.2f} s | {mb(u['rss_kb'])} | {u['procs']} |"
                          f" {u.get('rc', '')} |")
+        L.append("")
+    if og:
+        L.append(f"## 8. AWS API calls of one `datadog_aws_organization` read ({og['outputs'].get('accounts')} "
+                 "accounts, emulator call log)\n")
+        L.append("| service:action | calls |")
+        L.append("|---|---|")
+        for k, v in og["calls"].items():
+            L.append(f"| {k} | {v} |")
+        L.append(f"| **total** | {og['calls_total']} (discarded {og['calls_discarded']}) |")
         L.append("")
     if sc:
         L.append(f"## 3. AWS API calls during the {sc['instances']}-instance plan (emulator call log)\n")
@@ -995,7 +1069,10 @@ def reads_detail(rd):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="overhead,startup,scale,size,reads,onboarding")
+    ap.add_argument("--only", default="overhead,startup,scale,size,reads,onboarding,organization",
+                    help="sections; organization reads the scale section's organization (5,000 accounts by "
+                         "default, --ous x --per-ou) in the same sandbox, so it adds one read, not a second "
+                         "apply, and runs the scale section's set-up when asked for alone")
     ap.add_argument("--out", default=os.path.join(REPO, "bench", "RESULTS.md"))
     ap.add_argument("--links", type=int, default=1000, help="resources in the overhead benchmark")
     ap.add_argument("--ous", type=int, default=50, help="OUs in the scale benchmark")
@@ -1019,7 +1096,7 @@ def main():
     global DEBUG_LOGS
     DEBUG_LOGS = args.debug_logs
     only = set(args.only.split(","))
-    unknown = only - {"overhead", "startup", "scale", "size", "reads", "onboarding"}
+    unknown = only - {"overhead", "startup", "scale", "size", "reads", "onboarding", "organization"}
     if unknown:
         sys.exit(f"bench: unknown --only section(s): {', '.join(sorted(unknown))}")
     try:
@@ -1058,8 +1135,8 @@ def main():
             bench_overhead(work, res, args.links)
         if "reads" in only:
             bench_reads(work, res, reads_n, args.reads_repeat)
-        if "scale" in only:
-            bench_scale(work, res, args.ous, args.per_ou)
+        if "scale" in only or "organization" in only:
+            bench_scale(work, res, args.ous, args.per_ou, organization="organization" in only)
         if "onboarding" in only:
             bench_onboarding(work, res, onboarding_n, args.instance_seconds, args.onboarding_poll_ms, rate_limit)
     finally:

@@ -2,10 +2,11 @@
 //!
 //! Layers, bottom to top: [`plugin`] speaks the Terraform plugin protocol and knows
 //! nothing of Datadog or AWS; [`clients`] wraps the remote APIs behind traits;
-//! [`resources`] maps Terraform's lifecycle onto those APIs; [`provider`] configures
-//! the clients and lists the resources.
+//! [`resources`] maps Terraform's lifecycle onto those APIs, [`data_sources`] reads
+//! them; [`provider`] configures the clients and lists both.
 
 pub mod clients;
+pub mod data_sources;
 pub mod duration;
 pub mod env;
 pub mod plugin;

@@ -393,6 +393,18 @@ fn quickstart_lifecycle(sb: &Sandbox, tf: Terraform) -> anyhow::Result<()> {
     ensure!(statuses.len() == members.len() && statuses.values().all(|s| s == "CURRENT"), "instance_status: {statuses:?}");
     ensure!(outputs["stack_set_id"]["value"].as_str().is_some_and(|s| s.starts_with(SET)));
     ensure!(sb.datadog().accounts()?.len() == members.len(), "one Datadog account per member account");
+    // The organization at a glance, from the data source: every account, all covered
+    // and in Datadog but the management account.
+    let management = var(sb, "SANDBOX_MANAGEMENT_ACCOUNT_ID")?;
+    let organization = outputs["organization"]["value"].as_object().cloned().unwrap_or_default();
+    let every = sb.emulator()?.organization()?["accounts"].as_array().map_or(0, Vec::len);
+    ensure!(organization.len() == every, "organization: {} accounts, the emulator has {every}", organization.len());
+    for id in &members {
+        let a = &organization[id.as_str()];
+        ensure!(a["detailed_status"] == "SUCCEEDED" && a["datadog_config_id"].is_string(), "{id}: {a}");
+    }
+    ensure!(outputs["accounts_not_covered"]["value"] == serde_json::json!([]), "{}", outputs["accounts_not_covered"]);
+    ensure!(outputs["accounts_not_in_datadog"]["value"] == serde_json::json!([management]), "{}", outputs["accounts_not_in_datadog"]);
     let sets = sb.emulator()?.stack_sets()?;
     ensure!(sets.len() == 1 && sets[0]["auto_deployment"]["Enabled"] == true && sets[0]["managed_execution"] == false, "{sets:?}");
 

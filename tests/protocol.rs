@@ -12,7 +12,10 @@ use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use terraform_provider_datadog::data_sources::aws_organization::AwsOrganization;
 use terraform_provider_datadog::plugin::pb::{plugin as goplugin, tfplugin6 as pb};
+use terraform_provider_datadog::plugin::{DataSource, Type, Value};
+use terraform_provider_datadog::provider::ProviderData;
 use tonic::transport::{Channel, Endpoint};
 
 const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -145,6 +148,7 @@ async fn automtls_client_with_the_expected_certificate_is_served_and_shutdown_ex
     let schema = provider.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema").into_inner();
     assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
     assert!(schema.resource_schemas.contains_key("datadog_aws_account_link"));
+    read_data_source_over_the_wire(&mut provider, &schema).await;
     let functions = provider.get_functions(pb::get_functions::Request {}).await.expect("functions").into_inner();
     assert!(functions.functions.is_empty());
     let ids = provider.get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {}).await.expect("identities");
@@ -283,4 +287,35 @@ async fn move_resource_state_takes_the_official_resource_and_refuses_others() {
         let summaries: Vec<&str> = refused.diagnostics.iter().map(|d| d.summary.as_str()).collect();
         assert_eq!(summaries, vec![summary], "{type_name} v{version}");
     }
+}
+
+/// The data source over the wire, before any ConfigureProvider: advertised in the
+/// schema and the metadata; a configuration holding an unknown value is answered with
+/// the planned object (computed attributes unknown) without any remote call; an
+/// unknown type is a diagnostic, not a gRPC error.
+async fn read_data_source_over_the_wire(provider: &mut pb::provider_client::ProviderClient<Channel>, schema: &pb::get_provider_schema::Response) {
+    const TYPE: &str = "datadog_aws_organization";
+    assert!(schema.data_source_schemas.contains_key(TYPE), "{:?}", schema.data_source_schemas.keys());
+    let meta = provider.get_metadata(pb::get_metadata::Request {}).await.expect("metadata").into_inner();
+    assert_eq!(meta.data_sources.iter().map(|d| d.type_name.as_str()).collect::<Vec<_>>(), vec![TYPE]);
+
+    let ty = AwsOrganization::new(std::sync::Arc::new(ProviderData::default())).schema().value_type();
+    let Type::Object { attrs, .. } = &ty else { panic!("{ty:?}") };
+    let config = Value::object(attrs.keys().map(|k| (k.clone(), if k == "stackset_name" { Value::Unknown } else { Value::Null })));
+    let wire = pb::DynamicValue { msgpack: config.encode_msgpack(&ty).expect("encode"), json: Vec::new() };
+    let read = |type_name: &str| pb::read_data_source::Request {
+        type_name: type_name.to_owned(),
+        config: Some(wire.clone()),
+        provider_meta: None,
+        client_capabilities: None,
+    };
+    let answer = provider.read_data_source(read(TYPE)).await.expect("read").into_inner();
+    assert!(answer.diagnostics.is_empty(), "{:?}", answer.diagnostics);
+    let state = Value::decode_msgpack(&answer.state.expect("a planned object").msgpack, &ty).expect("decode");
+    for name in ["stackset_name", "id", "accounts", "call_as", "management_account_id"] {
+        assert_eq!(state.get_attr(name), Some(&Value::Unknown), "{name}: {state:?}");
+    }
+
+    let answer = provider.read_data_source(read("datadog_nothing")).await.expect("read").into_inner();
+    assert!(answer.diagnostics.iter().any(|d| d.summary == "Unknown data source"), "{:?}", answer.diagnostics);
 }

@@ -35,3 +35,15 @@ resource "datadog_aws_account_link" "account" {
   aws_account_id     = each.key
   stack_set_revision = each.value
 }
+
+# The organization at a glance: every account with its OU, its stack instance and
+# whether Datadog has it, in one read (a few AWS calls per page of each listing and
+# one Datadog request, however many accounts). It references the StackSet and waits
+# for the links, so it is read after they are applied; on a plan with no change to
+# them, during the plan.
+data "datadog_aws_organization" "org" {
+  stackset_name = datadog_aws_org_stackset.org.name
+  region        = datadog_aws_org_stackset.org.administration_region
+
+  depends_on = [datadog_aws_account_link.account]
+}

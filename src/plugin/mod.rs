@@ -1,6 +1,6 @@
 //! The Terraform plugin protocol (tfplugin6 over gRPC, started by go-plugin), and
 //! nothing else: this module knows no Datadog and no AWS. A provider plugs in through
-//! the [`Provider`], [`Resource`] and [`ListResource`] traits and is served by [`serve`].
+//! the [`Provider`], [`Resource`], [`DataSource`] and [`ListResource`] traits and is served by [`serve`].
 //!
 //! Inside, bottom to top: `value` (values, types, their codecs and the one
 //! [`AttrPath`]), `schema`, `diagnostics` and `typed` (typed reads for models); `plan` (the schema's plan rules); `core`
@@ -10,6 +10,7 @@
 
 pub mod convert;
 pub(crate) mod core;
+pub mod data_source;
 pub mod diagnostics;
 pub mod handshake;
 pub mod identity;
@@ -27,6 +28,7 @@ pub mod tls;
 mod transport;
 pub mod value;
 
+pub use data_source::DataSource;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use provider::Provider;
 pub use identity::{IdentityAttribute, IdentitySchema};

@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::data_source::DataSource;
 use super::diagnostics::Diagnostics;
 use super::list::ListResource;
 use super::resource::Resource;
 use super::schema::Schema;
 use super::value::Value;
 
-/// A provider: its configuration schema and its resource types.
+/// A provider: its configuration schema, its resource and data source types.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
     /// The `provider "…" {}` block's schema.
@@ -21,6 +22,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Every list resource type (`terraform query`); each lists a managed type above.
     fn list_resources(&self) -> &[Arc<dyn ListResource>] {
+        &[]
+    }
+
+    /// Every data source type.
+    fn data_sources(&self) -> &[Arc<dyn DataSource>] {
         &[]
     }
 

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::convert::{attr_path, decode, diagnostics, encode, private_bytes, private_from, schema};
 use super::core;
+use super::data_source::DataSource;
 use super::diagnostics::Diagnostics;
 use super::identity::IdentitySchema;
 use super::list::ListResource;
@@ -30,6 +31,7 @@ pub(crate) struct ProviderService {
     resources: HashMap<&'static str, (Arc<dyn Resource>, Type)>,
     /// List resources by type name, with their `config` block's type.
     lists: HashMap<&'static str, (Arc<dyn ListResource>, Type)>,
+    data_sources: HashMap<&'static str, (Arc<dyn DataSource>, Type)>,
     provider_type: Type,
     stop: core::StopSignal,
 }
@@ -52,8 +54,21 @@ impl ProviderService {
             .iter()
             .map(|l| (l.type_name(), (Arc::clone(l), l.schema().value_type())))
             .collect();
+        let data_sources = provider
+            .data_sources()
+            .iter()
+            .map(|d| (d.type_name(), (Arc::clone(d), d.schema().value_type())))
+            .collect();
         let provider_type = provider.schema().value_type();
-        ProviderService { provider, resources, lists, provider_type, stop: core::StopSignal::default() }
+        ProviderService { provider, resources, data_sources, lists, provider_type, stop: core::StopSignal::default() }
+    }
+
+    fn data_source(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn DataSource>, Type)> {
+        let found = self.data_sources.get(type_name).map(|(d, t)| (Arc::clone(d), t.clone()));
+        if found.is_none() {
+            diags.error("Unknown data source", format!("This provider has no data source {type_name:?}."));
+        }
+        found
     }
 
     fn resource(&self, type_name: &str, diags: &mut Diagnostics) -> Option<(Arc<dyn Resource>, Type)> {
@@ -185,6 +200,11 @@ impl pb::provider_server::Provider for ProviderService {
                 .map(|t| pb::get_metadata::ResourceMetadata { type_name: (*t).to_owned() })
                 .collect(),
             list_resources: self.lists.keys().map(|t| pb::get_metadata::ListResourceMetadata { type_name: (*t).to_owned() }).collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|t| pb::get_metadata::DataSourceMetadata { type_name: (*t).to_owned() })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -199,6 +219,7 @@ impl pb::provider_server::Provider for ProviderService {
             provider: Some(schema(self.provider.schema())),
             resource_schemas,
             list_resource_schemas: self.lists.iter().map(|(name, (l, _))| ((*name).to_owned(), schema(l.schema()))).collect(),
+            data_source_schemas: self.data_sources.iter().map(|(name, (d, _))| ((*name).to_owned(), schema(d.schema()))).collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
@@ -239,9 +260,18 @@ impl pb::provider_server::Provider for ProviderService {
 
     async fn validate_data_resource_config(
         &self,
-        _: Request<pb::validate_data_resource_config::Request>,
+        req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(unsupported("data sources")) }))
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        async {
+            let Some((d, ty)) = self.data_source(&req.type_name, &mut diags) else { return };
+            let Some(config) = decode_or_diag(req.config.as_ref(), &ty, "data source configuration", &mut diags) else { return };
+            diags.extend(core::validate_data_resource_config(&*d, &config));
+        }
+        .instrument(span("ValidateDataResourceConfig", &req.type_name))
+        .await;
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(diags) }))
     }
 
     async fn upgrade_resource_state(
@@ -473,8 +503,21 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(out))
     }
 
-    async fn read_data_source(&self, _: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
-        Ok(Response::new(pb::read_data_source::Response { diagnostics: diagnostics(unsupported("data sources")), ..Default::default() }))
+    async fn read_data_source(&self, req: Request<pb::read_data_source::Request>) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::read_data_source::Response::default();
+        async {
+            let Some((d, ty)) = self.data_source(&req.type_name, &mut diags) else { return };
+            let Some(config) = decode_or_diag(req.config.as_ref(), &ty, "data source configuration", &mut diags) else { return };
+            let core::ReadDataSourceResponse { state, diagnostics } = core::read_data_source(&*d, &self.stop.call_ctx(), config).await;
+            diags.extend(diagnostics);
+            out.state = encode_or_diag(&state, &ty, "data source object", &mut diags);
+        }
+        .instrument(span("ReadDataSource", &req.type_name))
+        .await;
+        out.diagnostics = diagnostics(diags);
+        Ok(Response::new(out))
     }
 
     async fn generate_resource_config(

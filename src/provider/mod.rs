@@ -13,7 +13,7 @@ use crate::clients::aws::{load_sdk_config, AwsSettings, Organization, SdkAws, St
 use crate::clients::datadog::{site_url, AccountSnapshot, DatadogApi, DatadogError, HttpDatadog};
 use crate::clients::secret::Secret;
 use crate::env;
-use crate::plugin::{Diagnostics, ListResource, Provider, Resource, Schema, Value};
+use crate::plugin::{DataSource, Diagnostics, ListResource, Provider, Resource, Schema, Value};
 
 use config::{check_api_url, check_site, secret, ProviderConfig};
 pub use schema::provider_schema;
@@ -191,6 +191,7 @@ pub struct DatadogProvider {
     data: Arc<ProviderData>,
     resources: Vec<Arc<dyn Resource>>,
     lists: Vec<Arc<dyn ListResource>>,
+    data_sources: Vec<Arc<dyn DataSource>>,
 }
 
 impl std::fmt::Debug for DatadogProvider {
@@ -207,13 +208,14 @@ impl Default for DatadogProvider {
 }
 
 impl DatadogProvider {
-    /// The provider with every resource type.
+    /// The provider with every resource and data source type.
     #[must_use]
     pub fn new() -> Self {
         let data = Arc::new(ProviderData::default());
         let resources = crate::resources::all(&data);
         let lists = crate::resources::lists(&data);
-        DatadogProvider { schema: provider_schema(), data, resources, lists }
+        let data_sources = crate::data_sources::all(&data);
+        DatadogProvider { schema: provider_schema(), data, resources, lists, data_sources }
     }
 }
 
@@ -230,6 +232,10 @@ impl Provider for DatadogProvider {
 
     fn list_resources(&self) -> &[Arc<dyn ListResource>] {
         &self.lists
+    }
+
+    fn data_sources(&self) -> &[Arc<dyn DataSource>] {
+        &self.data_sources
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {

@@ -78,4 +78,9 @@ pub trait Organization: Send + Sync + std::fmt::Debug {
     async fn target_exists(&self, id: &str, cancel: &CancellationToken) -> Result<bool, AwsError>;
     /// Every account in the root or OU `id` and all OUs below it, every page.
     async fn accounts_under(&self, id: &str, cancel: &CancellationToken) -> Result<Vec<Account>, AwsError>;
+    /// `DescribeOrganization`: its id, ARN and management account.
+    async fn describe(&self, cancel: &CancellationToken) -> Result<OrganizationInfo, AwsError>;
+    /// Every root, OU and account with their names: `ListRoots`, then per root and OU
+    /// every page of its accounts and child OUs; nothing per account.
+    async fn tree(&self, cancel: &CancellationToken) -> Result<OrganizationTree, AwsError>;
 }

@@ -23,8 +23,9 @@ use tokio_util::sync::CancellationToken;
 use super::config::AwsSettings;
 use super::error::AwsError;
 use super::types::{
-    Account, CallAs, InstanceTargets, Operation, OperationPreferences, OperationRequest, OperationResult, Parameter, Stack, StackEvent,
-    StackInput, StackInstance, StackSet, StackSetInput, Template, TrustedAccess,
+    Account, CallAs, InstanceTargets, Operation, OperationPreferences, OperationRequest, OperationResult, OrganizationInfo,
+    OrganizationTree, OrganizationalUnit, Parameter, Stack, StackEvent, StackInput, StackInstance, StackSet, StackSetInput, Template,
+    TrustedAccess,
 };
 use super::{Organization, StackSets, Stacks};
 use crate::clients::retry::{with_retry, RetryPolicy};
@@ -116,7 +117,7 @@ impl SdkAws {
     }
 
     /// The accounts directly in `parent` and its direct child OUs, every page of both.
-    async fn children(&self, parent: String, cancel: &CancellationToken) -> Result<(Vec<Account>, Vec<String>), AwsError> {
+    async fn children(&self, parent: String, cancel: &CancellationToken) -> Result<(Vec<Account>, Vec<OrganizationalUnit>), AwsError> {
         let accounts = self.pages(
             Call::org("ListAccountsForParent", &parent),
             cancel,
@@ -131,11 +132,41 @@ impl SdkAws {
             cancel,
             |token| self.org.list_organizational_units_for_parent().parent_id(&parent).max_results(ORG_PAGE_SIZE).set_next_token(token).send(),
             |page, out| {
-                out.extend(page.organizational_units().iter().filter_map(|ou| ou.id().map(str::to_owned)));
+                out.extend(page.organizational_units().iter().filter_map(|ou| {
+                    Some(OrganizationalUnit { id: ou.id()?.to_owned(), name: ou.name().unwrap_or_default().to_owned(), parent: parent.clone() })
+                }));
                 page.next_token().map(str::to_owned)
             },
         );
         futures::try_join!(accounts, ous)
+    }
+
+    /// Every account and OU under `roots`, breadth-first, up to ORG_CONCURRENCY OUs
+    /// listed at once. Calls: one per page of accounts and of child OUs, per OU;
+    /// nothing per account.
+    async fn walk(&self, roots: Vec<String>, cancel: &CancellationToken) -> Result<(Vec<Account>, Vec<OrganizationalUnit>), AwsError> {
+        let mut pending = VecDeque::from(roots);
+        let mut running = FuturesUnordered::new();
+        let (mut accounts, mut units) = (Vec::new(), Vec::new());
+        loop {
+            while running.len() < ORG_CONCURRENCY {
+                match pending.pop_front() {
+                    Some(parent) => running.push(self.children(parent, cancel)),
+                    None => break,
+                }
+            }
+            match running.next().await {
+                Some(listed) => {
+                    let (found, ous) = listed?;
+                    accounts.extend(found);
+                    pending.extend(ous.iter().map(|ou| ou.id.clone()));
+                    units.extend(ous);
+                }
+                None => break,
+            }
+        }
+        accounts.sort_by(|a: &Account, b: &Account| a.id.cmp(&b.id));
+        Ok((accounts, units))
     }
 }
 
@@ -325,6 +356,7 @@ fn stack_instance_from(s: &cfn::types::StackInstanceSummary) -> StackInstance {
         detailed_status: s.stack_instance_status().and_then(|v| v.detailed_status()).map(|v| v.as_str().into()).unwrap_or_default(),
         status_reason: s.status_reason().unwrap_or_default().to_owned(),
         stack_id: s.stack_id().unwrap_or_default().to_owned(),
+        last_operation_id: s.last_operation_id().unwrap_or_default().to_owned(),
     }
 }
 
@@ -337,7 +369,13 @@ fn org_account(a: &org::types::Account, parent: &str) -> Option<Account> {
     // PENDING_ACTIVATION); read the new field first.
     #[allow(deprecated)]
     let status = a.state().map(|s| s.as_str()).or_else(|| a.status().map(|s| s.as_str())).unwrap_or_default();
-    Some(Account { id: a.id()?.to_owned(), status: status.into(), parent: parent.to_owned() })
+    Some(Account {
+        id: a.id()?.to_owned(),
+        status: status.into(),
+        parent: parent.to_owned(),
+        name: a.name().unwrap_or_default().to_owned(),
+        email: a.email().unwrap_or_default().to_owned(),
+    })
 }
 
 #[async_trait]
@@ -726,29 +764,36 @@ impl Organization for SdkAws {
     }
 
     async fn accounts_under(&self, id: &str, cancel: &CancellationToken) -> Result<Vec<Account>, AwsError> {
-        // Breadth-first, up to ORG_CONCURRENCY OUs listed at once. Calls: one per page of
-        // accounts and of child OUs, per OU; nothing per account.
-        let mut pending = VecDeque::from([id.to_owned()]);
-        let mut running = FuturesUnordered::new();
-        let mut accounts = Vec::new();
-        loop {
-            while running.len() < ORG_CONCURRENCY {
-                match pending.pop_front() {
-                    Some(parent) => running.push(self.children(parent, cancel)),
-                    None => break,
-                }
-            }
-            match running.next().await {
-                Some(listed) => {
-                    let (found, ous) = listed?;
-                    accounts.extend(found);
-                    pending.extend(ous);
-                }
-                None => break,
-            }
-        }
-        accounts.sort_by(|a: &Account, b: &Account| a.id.cmp(&b.id));
-        Ok(accounts)
+        Ok(self.walk(vec![id.to_owned()], cancel).await?.0)
+    }
+
+    async fn describe(&self, cancel: &CancellationToken) -> Result<OrganizationInfo, AwsError> {
+        const OP: &str = "DescribeOrganization";
+        let out = self.send(Call::new(OP), cancel, || self.org.describe_organization().send()).await?;
+        let org = out.organization().ok_or_else(|| incomplete(OP, "Organization"))?;
+        Ok(OrganizationInfo {
+            id: org.id().ok_or_else(|| incomplete(OP, "Id"))?.to_owned(),
+            arn: org.arn().unwrap_or_default().to_owned(),
+            management_account_id: org.master_account_id().ok_or_else(|| incomplete(OP, "MasterAccountId"))?.to_owned(),
+        })
+    }
+
+    async fn tree(&self, cancel: &CancellationToken) -> Result<OrganizationTree, AwsError> {
+        let roots = self
+            .pages(
+                Call::new("ListRoots"),
+                cancel,
+                |token| self.org.list_roots().max_results(ORG_PAGE_SIZE).set_next_token(token).send(),
+                |page, out| {
+                    out.extend(page.roots().iter().filter_map(|r| {
+                        Some(OrganizationalUnit { id: r.id()?.to_owned(), name: r.name().unwrap_or("Root").to_owned(), parent: String::new() })
+                    }));
+                    page.next_token().map(str::to_owned)
+                },
+            )
+            .await?;
+        let (accounts, ous) = self.walk(roots.iter().map(|r| r.id.clone()).collect(), cancel).await?;
+        Ok(OrganizationTree { units: roots.into_iter().chain(ous).collect(), accounts })
     }
 }
 
@@ -1023,6 +1068,47 @@ mod tests {
         org::types::Account::builder().id(id).status(org::types::AccountStatus::Active).set_state(state).build()
     }
 
+    /// The whole tree: the root by ListRoots, OU names and parents, account names and
+    /// emails, one call per listing page and nothing per account.
+    #[tokio::test]
+    async fn tree_names_every_root_ou_and_account() {
+        use org::operation::list_accounts_for_parent::ListAccountsForParentOutput as Accounts;
+        use org::operation::list_organizational_units_for_parent::ListOrganizationalUnitsForParentOutput as Ous;
+        let roots = mock!(org::Client::list_roots).then_output(|| {
+            org::operation::list_roots::ListRootsOutput::builder().roots(org::types::Root::builder().id("r-root").name("Root").build()).build()
+        });
+        let named = |id: &str, name: &str| {
+            #[allow(deprecated)]
+            org::types::Account::builder().id(id).name(name).email(format!("{name}@example.com")).status(org::types::AccountStatus::Active).build()
+        };
+        let root_accounts = mock!(org::Client::list_accounts_for_parent)
+            .match_requests(|r| r.parent_id() == Some("r-root"))
+            .then_output(move || Accounts::builder().accounts(named("111111111111", "management")).build());
+        let root_ous = mock!(org::Client::list_organizational_units_for_parent)
+            .match_requests(|r| r.parent_id() == Some("r-root"))
+            .then_output(|| Ous::builder().organizational_units(org::types::OrganizationalUnit::builder().id("ou-root-aaaaaaaa").name("Workloads").build()).build());
+        let a_accounts = mock!(org::Client::list_accounts_for_parent)
+            .match_requests(|r| r.parent_id() == Some("ou-root-aaaaaaaa"))
+            .then_output(move || Accounts::builder().accounts(named("222222222222", "prod")).build());
+        let a_ous = mock!(org::Client::list_organizational_units_for_parent)
+            .match_requests(|r| r.parent_id() == Some("ou-root-aaaaaaaa"))
+            .then_output(|| Ous::builder().build());
+        let rules = [&roots, &root_accounts, &root_ous, &a_accounts, &a_ous];
+        let aws = mocked(&rules, fast_retry(1));
+        let tree = aws.tree(&CancellationToken::new()).await.expect("walked");
+        let units: Vec<(&str, &str, &str)> = tree.units.iter().map(|u| (u.id.as_str(), u.name.as_str(), u.parent.as_str())).collect();
+        assert_eq!(units, [("r-root", "Root", ""), ("ou-root-aaaaaaaa", "Workloads", "r-root")]);
+        let accounts: Vec<(&str, &str, &str, &str)> =
+            tree.accounts.iter().map(|a| (a.id.as_str(), a.name.as_str(), a.email.as_str(), a.parent.as_str())).collect();
+        assert_eq!(
+            accounts,
+            [("111111111111", "management", "management@example.com", "r-root"), ("222222222222", "prod", "prod@example.com", "ou-root-aaaaaaaa")]
+        );
+        for rule in rules {
+            assert_eq!(rule.num_calls(), 1);
+        }
+    }
+
     /// The walk covers nested OUs and every page, with one call per page per OU, and
     /// reads `State` before the retiring `Status`.
     #[tokio::test]
@@ -1137,6 +1223,7 @@ mod tests {
         <StackInstanceStatus><DetailedStatus>SUCCEEDED</DetailedStatus></StackInstanceStatus>
         <OrganizationalUnitId>ou-ab12-cdef3456</OrganizationalUnitId>
         <StackId>arn:aws:cloudformation:us-east-1:{account}:stack/StackSet-datadog-1/0f00</StackId>
+        <LastOperationId>op-{account}</LastOperationId>
       </member>
     </Summaries>
     {next}
@@ -1214,6 +1301,7 @@ mod tests {
                 detailed_status: "SUCCEEDED".into(),
                 status_reason: String::new(),
                 stack_id: "arn:aws:cloudformation:us-east-1:222222222222:stack/StackSet-datadog-1/0f00".into(),
+                last_operation_id: "op-222222222222".into(),
             }
         );
         assert!(instances.iter().all(StackInstance::is_healthy));

@@ -184,6 +184,8 @@ pub struct StackInstance {
     /// The stack's id in the member account: a new one each time the instance is
     /// created anew (and so its Datadog registration too).
     pub stack_id: String,
+    /// The operation that last acted on it.
+    pub last_operation_id: String,
 }
 
 impl StackInstance {
@@ -240,6 +242,41 @@ pub struct Account {
     pub status: AccountStatus,
     /// The root or OU it sits in directly.
     pub parent: String,
+    /// Its name.
+    pub name: String,
+    /// Its root user's email address.
+    pub email: String,
+}
+
+/// A root (`r-…`, no parent) or an OU (`ou-…`) of the organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationalUnit {
+    /// `r-…` or `ou-…`.
+    pub id: String,
+    /// Its name (`Root` for the root).
+    pub name: String,
+    /// The root or OU it sits in directly; empty for a root.
+    pub parent: String,
+}
+
+/// `DescribeOrganization`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationInfo {
+    /// `o-…`.
+    pub id: String,
+    /// The organization's ARN (its partition is the second field).
+    pub arn: String,
+    /// The management account's id.
+    pub management_account_id: String,
+}
+
+/// The whole organization, as one walk found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrganizationTree {
+    /// The roots (one in practice) and every OU below them.
+    pub units: Vec<OrganizationalUnit>,
+    /// Every account, sorted by id.
+    pub accounts: Vec<Account>,
 }
 
 /// What a plain stack (the management account's) is made or updated with.

@@ -57,6 +57,17 @@ impl AccountSnapshot {
         }
     }
 
+    /// Every config, from the listing (taken now if there is none): one request
+    /// however many accounts the organization has.
+    pub async fn all(&self, api: &dyn DatadogApi, cancel: &CancellationToken) -> Result<Vec<AccountConfig>, DatadogError> {
+        let cached = self.slot().listing.clone();
+        let listing = match cached {
+            Some(l) => l,
+            None => self.list(api, cancel).await?,
+        };
+        Ok(listing.values().cloned().collect())
+    }
+
     async fn list(&self, api: &dyn DatadogApi, cancel: &CancellationToken) -> Result<ById, DatadogError> {
         let _gate = self.listing_gate.lock().await;
         let generation = {

@@ -8,7 +8,8 @@
 //! schema's plan rules around `modify_plan`, write-only values refused for an old
 //! client and never stored, state kept on a failed read or delete, replace paths,
 //! stored state upgrades, state moved in from other resource types, cancellation
-//! on stop, and a list's limit, identities and early stop.
+//! on stop, and a list's limit, identities and early stop; for data sources, the
+//! planned object of a configuration not yet known and arguments kept as configured.
 //!
 //! The provider-level RPCs (`ValidateProviderConfig`, `ConfigureProvider`) are a
 //! decode and one call of the [`Provider`](crate::plugin::Provider): no rule of the
@@ -19,11 +20,15 @@ mod import_resource_state;
 mod list_resource;
 mod move_resource_state;
 mod plan_resource_change;
+mod read_data_source;
 mod read_resource;
 #[cfg(test)]
 mod scripted;
+#[cfg(test)]
+mod scripted_data;
 mod stop;
 mod upgrade_resource_state;
+mod validate_data_resource_config;
 mod validate_list_resource_config;
 mod validate_resource_config;
 mod write_only;
@@ -33,8 +38,10 @@ pub(crate) use import_resource_state::{import_resource_state, ImportResourceStat
 pub(crate) use list_resource::{list_resource, ListEvent, ListResourceRequest};
 pub(crate) use move_resource_state::{move_resource_state, MoveResourceStateRequest, MoveResourceStateResponse};
 pub(crate) use plan_resource_change::{plan_resource_change, PlanResourceChangeRequest, PlanResourceChangeResponse};
+pub(crate) use read_data_source::{read_data_source, ReadDataSourceResponse};
 pub(crate) use read_resource::{read_resource, ReadResourceRequest, ReadResourceResponse};
 pub(crate) use stop::StopSignal;
 pub(crate) use upgrade_resource_state::{upgrade_resource_state, UpgradeResourceStateRequest, UpgradeResourceStateResponse};
 pub(crate) use validate_list_resource_config::validate_list_resource_config;
+pub(crate) use validate_data_resource_config::validate_data_resource_config;
 pub(crate) use validate_resource_config::validate_resource_config;
