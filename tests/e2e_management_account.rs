@@ -55,20 +55,7 @@ fn registration(sb: &Sandbox) -> anyhow::Result<Option<Value>> {
 /// appended; every parameter kept), as someone editing it in the console would.
 fn change_template_by_hand(sb: &Sandbox) -> anyhow::Result<()> {
     use aws_sdk_cloudformation::types::{Capability, Parameter};
-    let creds = aws_sdk_cloudformation::config::Credentials::new(
-        sb.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
-        sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
-        None,
-        None,
-        "sandbox",
-    );
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(sb.var("AWS_ENDPOINT_URL").unwrap_or_default())
-        .build();
-    let cfn = aws_sdk_cloudformation::Client::from_conf(config);
+    let cfn = testkit::cloudformation(sb);
     tokio::runtime::Runtime::new()?.block_on(async {
         let body = cfn.get_template().stack_name(STACK).send().await?.template_body().unwrap_or_default().to_owned();
         let mut update = cfn.update_stack().stack_name(STACK).template_body(format!("{body}\n# changed by hand\n")).capabilities(Capability::CapabilityNamedIam);

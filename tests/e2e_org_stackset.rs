@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{changes_of, planned_changes, stack_set_account_ids, state_resource, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{cloudformation, changes_of, planned_changes, stack_set_account_ids, state_resource, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 
@@ -363,24 +363,6 @@ fn e2e_info_log_lines_carry_the_request_fields() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A CloudFormation client on the emulator, for changes made outside Terraform.
-fn cloudformation(sb: &Sandbox) -> aws_sdk_cloudformation::Client {
-    let creds = aws_sdk_cloudformation::config::Credentials::new(
-        sb.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
-        sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
-        None,
-        None,
-        "sandbox",
-    );
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(sb.var("AWS_ENDPOINT_URL").unwrap_or_default())
-        .build();
-    aws_sdk_cloudformation::Client::from_conf(config)
 }
 
 /// Waits for every operation of the StackSet to finish.

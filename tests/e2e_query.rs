@@ -11,28 +11,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use testkit::{planned_changes, Sandbox, Terraform, REQUIRED_PROVIDERS};
+use testkit::{cloudformation, planned_changes, Sandbox, Terraform, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 /// Registered by hand in Datadog, in no OU the StackSet covers.
 const OUTSIDE: &str = "999988887777";
-
-fn cloudformation(sb: &Sandbox) -> aws_sdk_cloudformation::Client {
-    let creds = aws_sdk_cloudformation::config::Credentials::new(
-        sb.var("AWS_ACCESS_KEY_ID").unwrap_or_default(),
-        sb.var("AWS_SECRET_ACCESS_KEY").unwrap_or_default(),
-        None,
-        None,
-        "sandbox",
-    );
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(sb.var("AWS_ENDPOINT_URL").unwrap_or_default())
-        .build();
-    aws_sdk_cloudformation::Client::from_conf(config)
-}
 
 /// The StackSet over the Production OU, made through the AWS API as the console
 /// does it (Datadog's template, CSPM on), waited for until its instances settle.

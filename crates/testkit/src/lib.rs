@@ -50,6 +50,7 @@
 
 #![warn(missing_docs)]
 
+mod cloudformation;
 mod datadog;
 mod emulator;
 pub mod fixtures;
@@ -62,6 +63,7 @@ pub mod signal;
 mod state;
 mod terraform;
 
+pub use cloudformation::cloudformation;
 pub use datadog::{fake_datadog_admin, FakeDatadog};
 pub use emulator::Emulator;
 pub use http::HttpResponse;
