@@ -44,7 +44,9 @@ build:
 # The pinned OpenTofu is built first when missing (scripts/tofu; minutes, once per
 # machine), and so is tfplugindocs, so that no end-to-end test's time-out covers
 # those builds; so is the release (scripts/release --build-only: every platform
-# this machine can cross-compile), which tests/e2e_release.rs packages.
+# this machine can cross-compile, into a target directory under
+# ~/.cache/orgsync-datadog shared by the machine's clones), which
+# tests/e2e_release.rs packages.
 test: venv tofu tfplugindocs
 	$(CARGO) build --workspace --bins --tests
 	CARGO="$(CARGO)" scripts/release --build-only --skip-unavailable
