@@ -214,6 +214,7 @@ fn e2e_release_dist_holds_zips_checksums_signature_and_manifest() -> anyhow::Res
     let date = time::OffsetDateTime::from_unix_timestamp(epoch.max(315_532_800))?;
     let stamp = json!([date.year(), u8::from(date.month()), date.day(), date.hour(), date.minute(), date.second() - date.second() % 2]);
     let scratch = TestDir::new("release-binaries")?;
+    let machine_paths = machine_paths()?;
     for platform in release.platforms() {
         let entries = zip_entries(&release.zip(platform))?;
         ensure!(
@@ -225,12 +226,37 @@ fn e2e_release_dist_holds_zips_checksums_signature_and_manifest() -> anyhow::Res
         let want_machine = if platform == "linux_arm64" { 0xB7 } else { 0x3E };
         ensure!(bin.starts_with(b"\x7fELF") && machine == want_machine, "{platform}: ELF machine {machine:#x}");
         ensure!(!contains(&bin, b".note.gnu.build-id"), "{platform}: the binary has a build id");
-        let home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{}/.cargo", std::env::var("HOME").unwrap_or_default()));
-        for path in [repo_root().display().to_string(), format!("{home}/registry"), testkit::target_dir().display().to_string()] {
+        for path in &machine_paths {
             ensure!(!contains(&bin, path.as_bytes()), "{platform}: the binary holds the path {path}");
+        }
+        // What the remaps leave: the generated code's OUT_DIR under /target, the
+        // dependencies' sources (Rust and C) under /cargo, std's under /rustc.
+        for remapped in ["/target/", "/cargo/registry/src/", "/rustc/"] {
+            ensure!(contains(&bin, remapped.as_bytes()), "{platform}: no {remapped} path: is the remap test still looking at the right thing?");
         }
     }
     Ok(())
+}
+
+/// This machine's directories that must not appear in a release binary: the
+/// checkout, `$CARGO_HOME`, the release's target directory, the test build's,
+/// the Rust toolchain's sysroot and `$HOME` (with a `/`, so that a one-letter
+/// home does not match anything).
+fn machine_paths() -> anyhow::Result<Vec<String>> {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cargo_home = std::env::var("CARGO_HOME").unwrap_or_else(|_| format!("{home}/.cargo"));
+    let mut paths = vec![
+        repo_root().display().to_string(),
+        cargo_home,
+        testkit::release_target_dir()?.display().to_string(),
+        testkit::target_dir().display().to_string(),
+    ];
+    let sysroot = run_command(cmd("rustc", &["--print", "sysroot"]), "rustc --print sysroot", SHORT)?.ensure_success()?;
+    paths.push(sysroot.stdout.trim().to_owned());
+    if home.len() > 1 {
+        paths.push(format!("{}/", home.trim_end_matches('/')));
+    }
+    Ok(paths.into_iter().filter(|p| p.len() > 1).collect())
 }
 
 // ------------------------------------------------------------------ (2) reproducible
@@ -261,11 +287,15 @@ fn copy_checkout(dest: &Path) -> anyhow::Result<usize> {
     Ok(copied)
 }
 
-/// Not yet true: on 2026-12-02 the copy's linux_amd64 zip differed from the
-/// checkout's (cause not found yet; the build-script OUT_DIR hash embedded in
-/// the binary is one suspect). Run it with `--run-ignored all`.
+/// The same commit from a copy of the checkout at another path (another length,
+/// too) gives the same zip, `SHA256SUMS`, manifest and mirror documents. The
+/// copy shares the release target directory (same toolchain and `Cargo.lock`),
+/// so it compiles the provider's crate only: a dependency compiled again would
+/// mean the checkout's path reached the dependencies' flags and the cache (the
+/// test fails then too). Two checkout paths once gave different binaries:
+/// cargo hashed the path of the `RUSTC_WORKSPACE_WRAPPER` (then in the
+/// checkout) into the crate's `-C metadata`; scripts/release now names it bare.
 #[test]
-#[ignore = "the release is not yet byte-identical across checkout paths (see the comment)"]
 fn e2e_release_is_byte_identical_from_another_checkout_path() -> anyhow::Result<()> {
     let epoch = commit_epoch()?;
     let env = [("SOURCE_DATE_EPOCH", epoch.as_str())];
@@ -277,11 +307,12 @@ fn e2e_release_is_byte_identical_from_another_checkout_path() -> anyhow::Result<
     let start = Instant::now();
     let there = Release::build_from(&root, Some("linux_amd64"), &[("SOURCE_DATE_EPOCH", epoch.as_str()), ("RELEASE_VERBOSE", "1")])?;
     let took = start.elapsed();
-    // The copy really compiled the provider (its files are newer than the build).
+    // The copy really compiled the provider, and nothing else.
     let log = &there.output().stderr;
+    let compiled: Vec<&str> = log.lines().map(str::trim).filter(|l| l.starts_with("Compiling ")).collect();
     ensure!(
-        log.contains(&format!("Compiling terraform-provider-datadog v{}", there.version())) && log.contains(&root.display().to_string()),
-        "the copy's release did not compile the provider:\n{}",
+        compiled == [format!("Compiling terraform-provider-datadog v{} ({})", there.version(), root.display())],
+        "the copy's release should compile the provider's crate and nothing else; it compiled {compiled:?}:\n{}",
         there.output().describe()
     );
     eprintln!("the release from a copy of the checkout ({files} files, at {}) took {:.0?} (the provider's crate only)", root.display(), took);

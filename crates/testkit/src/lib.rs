@@ -71,7 +71,7 @@ pub use http::HttpResponse;
 pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};
 pub use process::Output;
-pub use release::{run_command, target_dir, Release, RELEASE_PLATFORMS};
+pub use release::{release_target_dir, run_command, target_dir, Release, RELEASE_PLATFORMS};
 pub use sandbox::{parse_env_file, Sandbox};
 pub use state::{changes_of, planned_changes, stack_set_account_ids, state_resource, string_set};
 pub use terraform::{Terraform, TestDir, REQUIRED_PROVIDERS};

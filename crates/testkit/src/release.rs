@@ -21,8 +21,10 @@ const RELEASE_TIMEOUT: Duration = Duration::from_secs(3600);
 pub const RELEASE_PLATFORMS: [&str; 2] = ["linux_amd64", "linux_arm64"];
 
 /// A release made by `scripts/release --skip-unavailable --dist <new test
-/// dir>/dist` with the test build's target directory (so the compiled release is
-/// shared by every test and with `make release`). The directory is removed on drop.
+/// dir>/dist`. The script compiles into its own per-machine target directory
+/// ([`release_target_dir`], outside the checkout), so the compiled release is
+/// shared by every test, by `make release` and by other clones. The directory
+/// is removed on drop.
 #[derive(Debug)]
 pub struct Release {
     dir: TestDir,
@@ -43,7 +45,8 @@ impl Release {
     /// Builds the release of the checkout at `repo` (e.g. a copy of this one at
     /// another path) with `platforms` (comma-separated, `None` for the default)
     /// and extra environment (e.g. `SOURCE_DATE_EPOCH`, required where `repo`
-    /// is not a git checkout), sharing this checkout's target directory.
+    /// is not a git checkout); a copy with the same `Cargo.lock` shares the
+    /// release target directory, so only the provider's crate is compiled again.
     pub fn build_from(repo: &Path, platforms: Option<&str>, env: &[(&str, &str)]) -> anyhow::Result<Release> {
         let dir = TestDir::new("release")?;
         let dist = dir.path().join("dist");
@@ -59,8 +62,7 @@ impl Release {
         scrub_env(&mut cmd);
         cmd.env_remove("RELEASE_GPG_KEY")
             .env_remove("RELEASE_PLATFORMS")
-            .env_remove("DIST_DIR")
-            .env("CARGO_TARGET_DIR", target_dir());
+            .env_remove("DIST_DIR");
         for (key, value) in env {
             cmd.env(key, value);
         }
@@ -149,6 +151,18 @@ pub fn target_dir() -> PathBuf {
             .map(|d| if d.is_absolute() { d } else { repo_root().join(d) })
             .unwrap_or_else(|| repo_root().join("target")),
     }
+}
+
+/// Where `scripts/release` compiles (`scripts/release --print-target-dir`:
+/// `RELEASE_TARGET_DIR`, or a directory under `~/.cache/orgsync-datadog` keyed
+/// by the toolchain and `Cargo.lock`).
+pub fn release_target_dir() -> anyhow::Result<PathBuf> {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("scripts").join("release")).arg("--print-target-dir").current_dir(repo_root());
+    let out = run_with_timeout(cmd, "scripts/release --print-target-dir", Duration::from_secs(60))?.ensure_success()?;
+    let dir = PathBuf::from(out.stdout.trim());
+    ensure!(dir.is_absolute(), "scripts/release --print-target-dir printed {:?}", out.stdout);
+    Ok(dir)
 }
 
 /// Runs `cmd` with stdin closed, stdout and stderr captured, for at most
