@@ -4,11 +4,12 @@
 #
 #   make test          venv + build + all tests (what CI runs)
 #   make demo [KEEP=1] the guide end to end in the sandbox (examples/quickstart)
-#   make install [PROFILE=debug]  provider into .terraform-mirror + CLI config to use it
+#   make release       dist/: zips (linux amd64, arm64), SHA256SUMS + .sig, manifest, network mirror
+#   make install [PROFILE=debug]  the release's zips into .terraform-mirror + CLI config to use it
 #   make docs          render docs/ from templates/, examples/ and the schema (tfplugindocs)
 #   make build         cargo build --workspace --bins
 #   make sandbox-up / sandbox-down
-#   make clean         stop the sandbox, remove target/ and .sandbox/
+#   make clean         stop the sandbox, remove target/, .sandbox/ and dist/
 #   make distclean     clean + remove .venv/ and .venv-terraform/
 
 SHELL := bash
@@ -19,10 +20,10 @@ CARGO ?= cargo
 KEEP ?=
 PROFILE ?= release
 
-.PHONY: help venv tofu tfplugindocs docs build test demo install sandbox-up sandbox-down sandbox-status clean distclean
+.PHONY: help venv tofu tfplugindocs docs build test demo release install sandbox-up sandbox-down sandbox-status clean distclean
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,13p' Makefile | sed 's/^# \{0,1\}//'
 
 venv:
 	scripts/venv
@@ -47,17 +48,28 @@ build:
 # with the pinned cargo-nextest, which scripts/nextest installs on first use.
 # The pinned OpenTofu is built first when missing (scripts/tofu; minutes, once per
 # machine), and so is tfplugindocs, so that no end-to-end test's time-out covers
-# those builds.
+# those builds; so is the release (scripts/release --build-only: every platform
+# this machine can cross-compile, into a target directory under
+# ~/.cache/orgsync-datadog shared by the machine's clones), which
+# tests/e2e_release.rs packages.
 test: venv tofu tfplugindocs
 	$(CARGO) build --workspace --bins --tests
+	CARGO="$(CARGO)" scripts/release --build-only --skip-unavailable
 	.venv/bin/python -m unittest discover -s emulators/aws -q
 	CARGO="$(CARGO)" scripts/nextest run --workspace
 
 demo: venv
 	KEEP="$(KEEP)" scripts/demo
 
-# Build the provider (release, or PROFILE=debug), put it in the filesystem mirror
-# .terraform-mirror/ and print the Terraform CLI configuration that uses it.
+# The release as a registry publishes it, reproducibly, into dist/ (scripts/release):
+# one zip per platform, SHA256SUMS and its GPG signature, the registry manifest,
+# and a static network mirror (dist/mirror). RELEASE_GPG_KEY=<key id> signs with
+# that key instead of a throwaway one; RELEASE_PLATFORMS=linux_amd64 builds one.
+release:
+	CARGO="$(CARGO)" scripts/release
+
+# Make the release and put its zips in the filesystem mirror .terraform-mirror/
+# (PROFILE=debug: a debug build, unpacked) and print the CLI configuration that uses it.
 install:
 	@PROFILE="$(PROFILE)" scripts/install
 
@@ -72,7 +84,7 @@ sandbox-status:
 
 clean:
 	scripts/sandbox down
-	rm -rf .sandbox
+	rm -rf .sandbox dist
 	$(CARGO) clean
 
 distclean: clean

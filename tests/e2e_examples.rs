@@ -165,7 +165,7 @@ fn example_dirs() -> anyhow::Result<Vec<String>> {
 fn mirror() -> anyhow::Result<Mirror> {
     let mirror = Mirror::install()?;
     let written = mirror.config();
-    for needed in ["filesystem_mirror", "include = [\"orgsync/datadog\"]", "exclude = [\"orgsync/datadog\"]", "direct"] {
+    for needed in ["filesystem_mirror", "include = [\"orgsync/datadog\"]", "exclude = [\"orgsync/*\"]", "direct"] {
         ensure!(written.contains(needed), "the CLI configuration lacks {needed:?}:\n{written}");
     }
     ensure!(written.contains(&format!("path    = \"{}\"", mirror.path().display())), "the mirror path must be absolute:\n{written}");

@@ -10,6 +10,8 @@
 //!   per-test working directory ([`TestDir`]) with the sandbox's environment.
 //! * [`Mirror`] runs `scripts/install` into a temporary filesystem mirror
 //!   (laid out for both registries) for tests of `terraform init` / `tofu init`.
+//! * [`Release`] runs `scripts/release` into a temporary `dist/` (zips,
+//!   SHA256SUMS and signature, manifest, network mirror) for the release tests.
 //! * [`FakeDatadog`] ([`Sandbox::datadog`]) is a handle on the Datadog fake:
 //!   its `/_fake/*` control API, raw Datadog API calls with the sandbox keys
 //!   (to make drift) and the AWS accounts Datadog holds; [`Emulator`]
@@ -58,6 +60,7 @@ mod http;
 mod mirror;
 mod paths;
 mod process;
+mod release;
 mod sandbox;
 pub mod signal;
 mod state;
@@ -70,6 +73,7 @@ pub use http::HttpResponse;
 pub use mirror::Mirror;
 pub use paths::{bin_dir, repo_root, repo_root_from, temp_root};
 pub use process::Output;
+pub use release::{release_target_dir, run_command, target_dir, Release, RELEASE_PLATFORMS};
 pub use sandbox::{parse_env_file, Sandbox};
 pub use state::{changes_of, planned_changes, stack_set_account_ids, state_resource, string_set};
 pub use terraform::{Terraform, TestDir, REQUIRED_PROVIDERS};
