@@ -155,7 +155,7 @@ pub fn target_dir() -> PathBuf {
 
 /// Where `scripts/release` compiles (`scripts/release --print-target-dir`:
 /// `RELEASE_TARGET_DIR`, or a directory under `~/.cache/orgsync-datadog` keyed
-/// by the toolchain and `Cargo.lock`).
+/// by the toolchain and the dependencies `Cargo.lock` pins).
 pub fn release_target_dir() -> anyhow::Result<PathBuf> {
     let mut cmd = Command::new("bash");
     cmd.arg(repo_root().join("scripts").join("release")).arg("--print-target-dir").current_dir(repo_root());
