@@ -1,4 +1,5 @@
 //! Serving the router on a socket: one hyper HTTP/1.1 connection per task,
+//! each request read whole before it is routed (see `read_whole`),
 //! closing a connection unanswered when a drop fault asks for it, and a
 //! graceful shutdown that lets in-flight requests finish.
 //!
@@ -23,17 +24,26 @@ use crate::faults::DropConnection;
 /// How long in-flight requests may take to finish after shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// The error that makes hyper close a connection without answering.
+/// Why a connection is closed without an answer (hyper closes it on this error).
 #[derive(Debug)]
-struct DroppedByFault;
+enum CloseUnanswered {
+    /// A drop fault asked for it.
+    DroppedByFault,
+    /// The request body could not be read (the client went away, or it was
+    /// larger than [`MAX_BODY_BYTES`]).
+    UnreadableBody,
+}
 
-impl std::fmt::Display for DroppedByFault {
+impl std::fmt::Display for CloseUnanswered {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by an injected fault")
+        f.write_str(match self {
+            CloseUnanswered::DroppedByFault => "connection dropped by an injected fault",
+            CloseUnanswered::UnreadableBody => "the request body could not be read",
+        })
     }
 }
 
-impl std::error::Error for DroppedByFault {}
+impl std::error::Error for CloseUnanswered {}
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting, lets open requests finish (up to 5 s) and returns.
@@ -72,18 +82,34 @@ where
     Ok(())
 }
 
+/// The largest request body the fake takes: far above any body of the API subset.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The request with its body read to the end before any route or middleware sees
+/// it. A 429, an injected fault or a refused key is answered before a handler
+/// reads the body; hyper then closes the connection with the body still unread,
+/// which the kernel turns into a reset, and a client that pooled the connection
+/// fails its next request on it ("connection reset"). Datadog's front end keeps
+/// such connections usable; so does the fake, by reading first.
+async fn read_whole(req: Request<Incoming>) -> Result<Request<axum::body::Body>, CloseUnanswered> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(axum::body::Body::new(body), MAX_BODY_BYTES).await.map_err(|_| CloseUnanswered::UnreadableBody)?;
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
 async fn serve_connection(stream: TcpStream, app: Router, mut stop: watch::Receiver<bool>) {
     // Small JSON answers: do not wait for Nagle.
     let _ = stream.set_nodelay(true);
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let app = app.clone();
         async move {
+            let req = read_whole(req).await?;
             let resp = match app.oneshot(req).await {
                 Ok(resp) => resp,
                 Err(never) => match never {},
             };
             if resp.extensions().get::<DropConnection>().is_some() {
-                return Err(DroppedByFault);
+                return Err(CloseUnanswered::DroppedByFault);
             }
             Ok(resp)
         }

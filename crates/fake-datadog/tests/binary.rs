@@ -167,3 +167,54 @@ fn refuses_non_loopback_addresses() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("non-loopback"));
 }
+
+/// Sends one request on an open keep-alive connection and reads its answer
+/// (headers, then `Content-Length` bytes of body).
+fn exchange(s: &mut TcpStream, method: &str, path: &str, body: &str) -> std::io::Result<String> {
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: fake\r\nDD-API-KEY: {API_KEY}\r\nDD-APPLICATION-KEY: {APP_KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reader = BufReader::new(s.try_clone()?);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("closed after {head:?}")));
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(head + &String::from_utf8_lossy(&body))
+}
+
+/// A request refused before its body is read (here by the enforced rate limit)
+/// leaves the keep-alive connection usable: the client's next request on it is
+/// answered, not reset, as with Datadog's front end.
+#[test]
+fn a_request_refused_unread_keeps_the_connection_usable() {
+    let fake = start(&[]);
+    let limit = r#"{"limit":1,"period_seconds":3600}"#;
+    let set = http(fake.addr, "POST", "/_fake/rate-limit", limit, false).unwrap_or_default();
+    assert!(set.starts_with("HTTP/1.1 2"), "{set}");
+
+    let mut s = TcpStream::connect(fake.addr).unwrap_or_else(|e| panic!("connecting: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap_or_else(|e| panic!("{e}"));
+    let first = exchange(&mut s, "GET", "/api/v1/validate", "").unwrap_or_else(|e| panic!("first request: {e}"));
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    // A body of some size, so that it cannot have been read along with the head.
+    let body = format!(r#"{{"data":{{"type":"account","attributes":{{"aws_account_id":"123456789012","pad":"{}"}}}}}}"#, "x".repeat(64 * 1024));
+    let refused = exchange(&mut s, "POST", "/api/v2/integration/aws/accounts", &body).unwrap_or_else(|e| panic!("refused request: {e}"));
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    let next = exchange(&mut s, "GET", "/api/v1/validate", "").unwrap_or_else(|e| panic!("the connection was not kept usable after a 429: {e}"));
+    assert!(next.starts_with("HTTP/1.1 429"), "{next}");
+}
