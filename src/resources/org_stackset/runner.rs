@@ -82,7 +82,9 @@ const MAX_TRIES: u32 = 10;
 
 /// Follow-ups in a row that may leave as many accounts failing as before: one that
 /// starts while Datadog's period is still spent cures nothing, and the pauses
-/// grow, so a few in a row are expected before the limit resets.
+/// grow, so a few in a row are expected before the limit resets. The batch gives
+/// up on them only once a whole period has also passed without progress (see
+/// [`Progress`]): until then the next try may still be the first in a fresh one.
 const MAX_STALLED_TRIES: u32 = 3;
 
 /// Datadog counts requests in calendar-aligned periods of this length: a pause
@@ -133,8 +135,7 @@ async fn run_batch(
     let ease = !m.concurrency_written();
     // Failures no follow-up will cure, reported once the batch is done.
     let mut lasting: Vec<String> = Vec::new();
-    let mut last_failed = usize::MAX;
-    let mut stalled = 0;
+    let mut progress = Progress::new(Instant::now());
     for tries in 1..=MAX_TRIES {
         let outcome = run_once(aws, m, &kind.over(&targets), &preferences, what, budget, ctx).await;
         let Err(OperationError::Failed { id, what: described, status, reason, failures, results }) = outcome else {
@@ -151,10 +152,10 @@ async fn run_batch(
             };
         };
         let next = Followup::of(&results);
-        stalled = if next.accounts.len() >= last_failed { stalled + 1 } else { 0 };
-        last_failed = next.accounts.len();
+        let now = Instant::now();
+        progress.record(next.accounts.len(), now);
         let pause = pause_before(tries + 1);
-        let give_up = next.accounts.is_empty() || tries == MAX_TRIES || stalled >= MAX_STALLED_TRIES || Instant::now() + pause >= budget.deadline;
+        let give_up = next.accounts.is_empty() || tries == MAX_TRIES || progress.stuck(now) || now + pause >= budget.deadline;
         if give_up {
             lasting.push(failures);
             return Err(OperationError::Failed { id, what: described, status, reason, failures: lasting.join("\n"), results });
@@ -203,6 +204,38 @@ impl Followup {
         let accounts: BTreeSet<String> = results.iter().filter(again).map(|r| r.account.clone()).collect();
         let lasting = operations::failure_lines(&results.iter().filter(|r| r.status == ResultStatus::Failed && !again(r)).cloned().collect::<Vec<_>>());
         Followup { accounts: accounts.into_iter().collect(), lasting }
+    }
+}
+
+/// Whether follow-ups still cure something: how many tries in a row left as many
+/// accounts to deploy again as the one before, and since when none has done better.
+#[derive(Debug)]
+struct Progress {
+    left: usize,
+    stalled: u32,
+    since: Instant,
+}
+
+impl Progress {
+    fn new(now: Instant) -> Progress {
+        Progress { left: usize::MAX, stalled: 0, since: now }
+    }
+
+    /// One try ended leaving `left` accounts to deploy again.
+    fn record(&mut self, left: usize, now: Instant) {
+        if left >= self.left {
+            self.stalled += 1;
+        } else {
+            self.stalled = 0;
+            self.since = now;
+        }
+        self.left = left;
+    }
+
+    /// Several tries in a row cured nothing, and a whole rate-limit period has passed
+    /// since the last that did: what fails them is not a spent period.
+    fn stuck(&self, now: Instant) -> bool {
+        self.stalled >= MAX_STALLED_TRIES && now.duration_since(self.since) >= LONGEST_PAUSE
     }
 }
 
@@ -280,6 +313,28 @@ mod tests {
         let results = [result("333333333333", "FAILED", EXISTS), result("444444444444", "CANCELLED", "Cancelled")];
         assert_eq!(Followup::of(&results), Followup::default());
         assert_eq!(Followup::of(&[]), Followup::default());
+    }
+
+    #[test]
+    fn stalled_tries_give_up_only_after_a_whole_period_without_progress() {
+        let start = Instant::now();
+        let mut p = Progress::new(start);
+        p.record(30, start);
+        assert!(!p.stuck(start), "the first try is progress");
+        // Three tries in a row within the period cure nothing: not yet stuck,
+        // the limit may not have reset.
+        for s in [1, 3, 7] {
+            p.record(30, start + Duration::from_secs(s));
+        }
+        assert_eq!(p.stalled, 3);
+        assert!(!p.stuck(start + Duration::from_secs(7)));
+        // A fourth, a whole period after the last progress, still cures nothing.
+        p.record(30, start + LONGEST_PAUSE);
+        assert!(p.stuck(start + LONGEST_PAUSE));
+        // Fewer accounts left is progress: the count and the clock start again.
+        p.record(29, start + LONGEST_PAUSE);
+        assert_eq!(p.stalled, 0);
+        assert!(!p.stuck(start + LONGEST_PAUSE * 2));
     }
 
     #[test]
