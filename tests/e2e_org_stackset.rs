@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use testkit::{cloudformation, changes_of, planned_changes, stack_set_account_ids, state_resource, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
+use testkit::{cloudformation, changes_of, planned_changes, settle, stack_set_account_ids, state_resource, Sandbox, Terraform, TestDir, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 
@@ -365,19 +365,6 @@ fn e2e_info_log_lines_carry_the_request_fields() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits for every operation of the StackSet to finish.
-async fn settle(cfn: &aws_sdk_cloudformation::Client) -> anyhow::Result<()> {
-    for _ in 0..300 {
-        let ops = cfn.list_stack_set_operations().stack_set_name(SET).send().await?;
-        let busy = ops.summaries().iter().any(|o| matches!(o.status().map(|s| s.as_str()), Some("RUNNING" | "QUEUED" | "STOPPING")));
-        if !busy {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    anyhow::bail!("operations did not finish")
-}
-
 /// Updates the StackSet the way a person would through the AWS API: every template
 /// parameter kept except those in `changed`, and the template kept unless a new
 /// body is given. Waits until it settles.
@@ -396,7 +383,7 @@ async fn update_stack_set_by_hand(cfn: &aws_sdk_cloudformation::Client, body: Op
         update = update.parameters(p);
     }
     update.send().await?;
-    settle(cfn).await
+    settle(cfn, SET).await
 }
 
 /// The StackSet's entry in a plan's `resource_changes`.
@@ -440,7 +427,7 @@ fn e2e_parameter_and_ou_changed_through_the_aws_api_are_repaired() -> anyhow::Re
             .retain_stacks(false)
             .send()
             .await?;
-        settle(&cfn).await
+        settle(&cfn, SET).await
     })?;
     let plan = tf.plan_json()?;
     let changes = planned_changes(&plan);
@@ -489,7 +476,7 @@ fn e2e_template_and_region_drift_show_on_computed_attributes_and_are_repaired() 
             .regions("eu-west-1")
             .send()
             .await?;
-        settle(&cfn).await
+        settle(&cfn, SET).await
     })?;
     let plan = tf.plan_json()?;
     let set = stack_set_change(&plan);
@@ -660,7 +647,7 @@ fn e2e_a_hand_made_stack_set_is_imported_or_adopted_without_overwriting_its_choi
             .regions("us-east-1")
             .send()
             .await?;
-        settle(&cfn).await
+        settle(&cfn, SET).await
     })?;
     let before = sb.emulator()?.calls("UpdateStackSet")?.len();
 
@@ -809,8 +796,16 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
     ))?;
     let out = tf.run_ok(&["apply", "-auto-approve", "-input=false", "-no-color"])?;
     let text = format!("{}{}", out.stdout, out.stderr);
-    assert!(!text.contains("FAILED") && !text.contains("no healthy stack instance"), "every account must be deployed within the apply:\n{text}");
     let log = dd.admin_get("requests")?;
+    eprintln!("Datadog answers in order: {}", log["requests"].as_array().into_iter().flatten().map(|r| format!("{}{}", r["method"].as_str().unwrap_or("?").chars().next().unwrap_or('?'), r["status"])).collect::<Vec<_>>().join(" "));
+    // The plan of 46 accounts would push the reason out of a CI log's excerpt:
+    // the output after it, where Terraform prints diagnostics, comes first.
+    let after_plan = text.rfind("Plan: ").map_or(text.as_str(), |at| &text[at..]);
+    assert!(
+        !text.contains("FAILED") && !text.contains("no healthy stack instance"),
+        "every account must be deployed within the apply:\n{after_plan}\n\nthe whole output:\n{text}\n\n{}",
+        sb.log_tails()
+    );
     let throttled = log["requests"].as_array().map_or(0, |r| r.iter().filter(|r| r["status"] == 429).count());
     assert!(throttled > 0, "the burst must have met the limit, or this test proves nothing");
     dd.admin_delete("rate-limit")?;
@@ -839,6 +834,7 @@ fn e2e_a_burst_throttled_by_datadog_is_finished_within_the_apply() -> anyhow::Re
         creates.sort_by_key(|c| c.0);
         anyhow::Ok(creates)
     })?;
+    eprintln!("operations (created ns, concurrency, account filter, results): {operations:?}");
     assert!(operations.len() >= 2, "throttled accounts need a follow-up: {operations:?}");
     assert_eq!((operations[0].1, operations[0].3), (50, expected.len()), "{operations:?}");
     for pair in operations.windows(2) {

@@ -8,10 +8,9 @@
 //! `query`, answers with its own message, and so does Terraform 1.6.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use serde_json::{json, Value};
-use testkit::{cloudformation, planned_changes, Sandbox, Terraform, REQUIRED_PROVIDERS};
+use testkit::{cloudformation, planned_changes, settle, Sandbox, Terraform, REQUIRED_PROVIDERS};
 
 const SET: &str = "DatadogIntegration";
 /// Registered by hand in Datadog, in no OU the StackSet covers.
@@ -42,15 +41,7 @@ fn stack_set_by_hand(sb: &Sandbox) -> anyhow::Result<()> {
             .regions("us-east-1")
             .send()
             .await?;
-        for _ in 0..300 {
-            let ops = cfn.list_stack_set_operations().stack_set_name(SET).send().await?;
-            let busy = ops.summaries().iter().any(|o| matches!(o.status().map(|s| s.as_str()), Some("RUNNING" | "QUEUED" | "STOPPING")));
-            if !busy {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        anyhow::bail!("the StackSet's operations did not finish")
+        settle(&cfn, SET).await
     })
 }
 

@@ -22,3 +22,18 @@ pub fn cloudformation(sb: &Sandbox) -> aws_sdk_cloudformation::Client {
         .build();
     aws_sdk_cloudformation::Client::from_conf(config)
 }
+
+/// Waits until no operation of the StackSet `name` is queued, running or stopping,
+/// as someone working by hand would before the next step (at most a minute).
+pub async fn settle(cfn: &aws_sdk_cloudformation::Client, name: &str) -> anyhow::Result<()> {
+    const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+    for _ in 0..300 {
+        let ops = cfn.list_stack_set_operations().stack_set_name(name).send().await?;
+        let busy = ops.summaries().iter().any(|o| matches!(o.status().map(|s| s.as_str()), Some("RUNNING" | "QUEUED" | "STOPPING")));
+        if !busy {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    anyhow::bail!("the operations of StackSet {name} did not finish within a minute")
+}

@@ -66,7 +66,7 @@ pub mod signal;
 mod state;
 mod terraform;
 
-pub use cloudformation::cloudformation;
+pub use cloudformation::{cloudformation, settle};
 pub use datadog::{fake_datadog_admin, FakeDatadog};
 pub use emulator::Emulator;
 pub use http::HttpResponse;
